@@ -1,0 +1,43 @@
+#include "common/keys.h"
+
+namespace gk {
+
+namespace {
+
+void append_lower(std::string& out, std::string_view s) {
+  for (char c : s) out.push_back((c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c);
+}
+
+void key(std::string& out, std::string_view prefix, std::string_view kind, std::string_view bu) {
+  out.clear();
+  out.append(prefix).append(kind).append(bu).push_back(':');
+}
+
+}  // namespace
+
+void user_key(std::string& out, std::string_view prefix, std::string_view bu,
+              std::string_view external_id) {
+  key(out, prefix, "u:", bu);
+  out.append(external_id);
+}
+
+void lead_key(std::string& out, std::string_view prefix, std::string_view bu,
+              std::string_view email) {
+  key(out, prefix, "l:", bu);
+  append_lower(out, email);
+}
+
+void link_key(std::string& out, std::string_view prefix, std::string_view bu,
+              std::string_view email) {
+  key(out, prefix, "id:", bu);
+  append_lower(out, email);
+}
+
+std::string lower_email(std::string_view email) {
+  std::string out;
+  out.reserve(email.size());
+  append_lower(out, email);
+  return out;
+}
+
+}  // namespace gk

@@ -1,0 +1,93 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <vector>
+
+#include "common/channels.h"
+#include "common/config.h"
+#include "common/optout_record.h"
+#include "common/redis_connection.h"
+#include "common/status_cache.h"
+
+namespace gk {
+
+// Who a message is for, as the header names them.
+struct PersonRef {
+  std::string_view bu;
+  std::string_view user_id;
+  std::string_view email;
+};
+
+// Reads people's statuses from Redis for the message loop, through a cache that Redis keeps
+// correct: the lookup link turns on client-side tracking (RESP2, redirected to a second link
+// subscribed to __redis__:invalidate), so a write by any client evicts what it touched.
+// Misses are collected over a batch and fetched in one pipeline. Not thread-safe.
+class StatusReader {
+ public:
+  struct Stats {
+    std::uint64_t hits = 0;
+    std::uint64_t misses = 0;
+    std::uint64_t invalidations = 0;  // keys evicted by Redis invalidation messages
+    std::uint64_t flushes = 0;        // whole-cache clears (link lost, FLUSHALL)
+    std::uint64_t fetch_rounds = 0;
+    std::uint64_t keys_fetched = 0;
+  };
+
+  StatusReader(const RedisConfig& redis, const CacheConfig& cache, const ChannelRegistry& channels);
+
+  // (Re)connects both links and turns tracking on; the cache starts empty. On failure the
+  // reader stays disconnected and `error` says why.
+  bool connect(std::string& error);
+  void disconnect() noexcept;
+  bool connected() const noexcept { return lookup_ != nullptr; }
+
+  // -1 while disconnected or when caching is off.
+  int invalidation_fd() const noexcept;
+  // Applies the invalidations that have arrived. False when the link broke: the reader is
+  // then disconnected and its cache empty.
+  bool drain_invalidations();
+
+  // The merged status of everything `person` names, if every record is known locally.
+  bool resolve(const PersonRef& person, OptOutRecord& out);
+  // Notes what `person` needs that is not known locally, for the next fetch().
+  void want(const PersonRef& person);
+  bool has_wanted() const noexcept { return !wanted_.empty(); }
+  // Fetches everything wanted in pipelined rounds. False on a store failure (disconnected).
+  bool fetch(std::string& error);
+  // Forgets the records fetched for the current batch (the cache keeps its own copies).
+  void end_batch() noexcept;
+
+  // A round trip, for readiness and for probing a link that has been idle.
+  bool ping();
+
+  const Stats& stats() const noexcept { return stats_; }
+  const StatusCache& cache() const noexcept { return cache_; }
+
+ private:
+  struct Wanted {
+    std::string key;
+    std::string bu;
+    bool link = false;
+  };
+  const CachedStatus* find(std::string_view key) const noexcept;
+  void want_key(std::string_view key, std::string_view bu, bool link);
+  bool fetch_round(std::vector<Wanted>& round, std::string& error);
+  void store(std::string_view key, CachedStatus value);
+
+  const RedisConfig redis_;
+  const bool cache_enabled_;
+  const ChannelRegistry& channels_;
+  RedisConnection::Ptr lookup_;
+  RedisConnection::Ptr invalidations_;
+  StatusCache cache_;
+  StatusCache batch_;  // this batch's fetches, so a tiny or disabled cache still decides
+  std::vector<Wanted> wanted_;
+  std::unordered_set<std::string> wanted_keys_;
+  std::string key_;  // reused key buffer: cache hits build keys without allocating
+  Stats stats_;
+};
+
+}  // namespace gk

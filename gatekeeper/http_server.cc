@@ -1,0 +1,92 @@
+#include "gatekeeper/http_server.h"
+
+#include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
+
+#include <stdexcept>
+
+namespace gk {
+
+void send_error(httplib::Response& res, int status, const std::string& message) {
+  res.status = status;
+  res.set_content(nlohmann::json{{"error", message}}.dump(), "application/json");
+}
+
+HttpServer::HttpServer(const HttpConfig& config, const Health& health, const Metrics& metrics)
+    : config_(config), health_(health), metrics_(metrics) {
+  const int threads = config.threads;
+  // httplib takes ownership of the pool it is handed.
+  server_.new_task_queue = [threads] {
+    return std::make_unique<httplib::ThreadPool>(threads).release();
+  };
+  server_.set_payload_max_length(config.max_body_bytes);
+  server_.set_read_timeout(config.read_timeout_ms / 1000, (config.read_timeout_ms % 1000) * 1000);
+  server_.set_write_timeout(config.write_timeout_ms / 1000,
+                            (config.write_timeout_ms % 1000) * 1000);
+  server_.set_keep_alive_max_count(100);
+
+  server_.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(R"({"status":"ok"})", "application/json");
+  });
+  server_.Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
+    const bool redis = health_.redis_up.load();
+    const bool sockets = health_.sockets_bound.load();
+    const bool stopping = health_.stopping.load();
+    const bool ready = redis && sockets && !stopping;
+    res.status = ready ? 200 : 503;
+    nlohmann::json body{
+        {"ready", ready}, {"redis", redis}, {"sockets", sockets}, {"stopping", stopping}};
+    res.set_content(body.dump(), "application/json");
+  });
+  server_.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    res.set_content(metrics_.render(), "text/plain; version=0.0.4");
+  });
+  server_.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+    // Only fill in a body when the handler left none (404 for unknown routes, 413, ...).
+    if (!res.body.empty()) return;
+    std::string message = res.status == 404   ? "no such endpoint"
+                          : res.status == 413 ? "request body too large"
+                          : res.status == 405 ? "method not allowed"
+                                              : "request failed";
+    send_error(res, res.status, message);
+  });
+  server_.set_exception_handler(
+      [](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+        std::string what = "internal error";
+        try {
+          if (ep) std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        spdlog::error("HTTP {} {} failed: {}", req.method, req.path, what);
+        send_error(res, 500, "internal error");
+      });
+}
+
+HttpServer::~HttpServer() {
+  stop();
+}
+
+int HttpServer::start() {
+  int port = config_.port;
+  if (port == 0) {
+    port = server_.bind_to_any_port(config_.host);
+  } else if (!server_.bind_to_port(config_.host, port)) {
+    port = -1;
+  }
+  if (port < 0) {
+    throw std::runtime_error("cannot listen on http.listen = " + config_.listen);
+  }
+  thread_ = std::thread([this] { server_.listen_after_bind(); });
+  return port;
+}
+
+void HttpServer::stop() {
+  if (thread_.joinable()) {
+    server_.stop();
+    thread_.join();
+  }
+}
+
+}  // namespace gk

@@ -1,0 +1,41 @@
+#pragma once
+
+#include <httplib.h>
+
+#include <functional>
+#include <string>
+#include <thread>
+
+#include "common/config.h"
+#include "gatekeeper/metrics.h"
+#include "gatekeeper/pipeline_stats.h"
+
+namespace gk {
+
+// The HTTP listener: health, readiness and metrics here; the API registers its routes on
+// server() before start(). Bounded: fixed worker threads, body and time limits from config.
+class HttpServer {
+ public:
+  HttpServer(const HttpConfig& config, const Health& health, const Metrics& metrics);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  httplib::Server& server() noexcept { return server_; }
+  // Binds and starts serving on a thread of its own; throws std::runtime_error naming the
+  // address when it cannot bind. Returns the bound port (useful with port 0).
+  int start();
+  void stop();
+
+ private:
+  const HttpConfig& config_;
+  const Health& health_;
+  const Metrics& metrics_;
+  httplib::Server server_;
+  std::thread thread_;
+};
+
+// Writes `{"error": message}` with the status.
+void send_error(httplib::Response& res, int status, const std::string& message);
+
+}  // namespace gk

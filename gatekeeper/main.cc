@@ -1,0 +1,130 @@
+// gatekeeper: flags, config, logging and signals; everything else lives in Server.
+#include <pthread.h>
+#include <signal.h>
+
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <thread>
+
+#include "common/config.h"
+#include "gatekeeper/server.h"
+
+namespace {
+
+constexpr const char* kUsage = R"(Usage: gatekeeper --config FILE
+       gatekeeper --check-config FILE
+       gatekeeper --version | --help
+
+Gatekeeper forwards candidate messages to channel adapters only when the person has not
+opted out, and reports every other message on the decisions outlet with a reason.
+
+  --config FILE        run with the TOML configuration FILE
+  --check-config FILE  validate FILE, print every problem with its key, exit 0 or 2
+  --version            print the version
+  --help               print this text
+
+Signals: SIGTERM / SIGINT stop intake, drain and exit 0.
+)";
+
+int check_config(const std::string& path) {
+  auto result = gk::load_config_file(path);
+  if (result.errors.empty()) {
+    std::printf("%s: OK\n", path.c_str());
+    return 0;
+  }
+  for (const auto& e : result.errors)
+    std::fprintf(stderr, "%s: %s\n", path.c_str(), e.to_string().c_str());
+  return 2;
+}
+
+void setup_logging(const gk::LogConfig& log) {
+  auto logger = spdlog::stderr_logger_mt("gatekeeper");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(log.level));
+  if (log.format == "json") {
+    spdlog::set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","msg":"%v"})",
+                        spdlog::pattern_time_type::utc);
+  } else {
+    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string config_path;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    if (arg == "--version") {
+      std::printf("gatekeeper %s\n", GK_VERSION);
+      return 0;
+    }
+    if ((arg == "--check-config" || arg == "--config") && i + 1 < argc) {
+      if (arg == "--check-config") return check_config(argv[i + 1]);
+      config_path = argv[++i];
+      continue;
+    }
+    std::fprintf(stderr, "gatekeeper: unknown or incomplete argument '%s'\n\n%s", arg.c_str(),
+                 kUsage);
+    return 2;
+  }
+  if (config_path.empty()) {
+    std::fprintf(stderr, "gatekeeper: --config FILE is required\n\n%s", kUsage);
+    return 2;
+  }
+  auto loaded = gk::load_config_file(config_path);
+  if (!loaded.errors.empty()) {
+    for (const auto& e : loaded.errors) {
+      std::fprintf(stderr, "%s: %s\n", config_path.c_str(), e.to_string().c_str());
+    }
+    return 2;
+  }
+  setup_logging(loaded.config->log);
+
+  // Signals are taken by one thread with sigwait, so no other thread is interrupted.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  std::atomic<bool> stop{false};
+  std::atomic<bool> done{false};
+  std::thread signal_thread([&] {
+    const timespec tick{0, 100'000'000};
+    while (!done.load()) {
+      const int sig = sigtimedwait(&signals, nullptr, &tick);
+      if (sig == SIGTERM || sig == SIGINT) {
+        spdlog::info("received {}, stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+        stop = true;
+      } else if (sig == SIGHUP) {
+        spdlog::warn("SIGHUP: configuration reload is not supported yet; restart to apply");
+      }
+    }
+  });
+
+  int rc = 0;
+  try {
+    gk::Server server(std::move(*loaded.config));
+    server.start();
+    server.run(stop);
+  } catch (const std::exception& e) {
+    spdlog::critical("gatekeeper failed: {}", e.what());
+    rc = 1;
+  }
+  done = true;
+  signal_thread.join();
+  spdlog::info("gatekeeper stopped");
+  return rc;
+}

@@ -1,0 +1,364 @@
+#include "gatekeeper/message_pipeline.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <thread>
+
+#include "common/keys.h"
+
+namespace gk {
+
+namespace {
+
+constexpr auto kStoreCheckInterval = std::chrono::milliseconds(500);
+constexpr auto kIdlePoll = std::chrono::milliseconds(100);
+
+PersonRef person_of(const MessageHeader& h) {
+  return {h.bu, h.user_id, h.email};
+}
+
+}  // namespace
+
+MessagePipeline::MessagePipeline(const Config& config, zmq::context_t& context,
+                                 PipelineStats& stats, Health& health)
+    : config_(config),
+      channels_(config.channels),
+      stats_(stats),
+      health_(health),
+      decoder_(config.ingress.max_header_bytes),
+      reader_(config.redis, config.cache, channels_),
+      ingress_(context, zmq::socket_type::pull),
+      decisions_(context, zmq::socket_type::push),
+      backoff_(config.on_store_unavailable.retry_initial_ms) {
+  for (std::size_t i = 0; i < channels_.routable_count(); ++i) {
+    outlets_.emplace_back(context, zmq::socket_type::push);
+  }
+  batch_.reserve(config.ingress.batch_size);
+}
+
+MessagePipeline::~MessagePipeline() = default;
+
+void MessagePipeline::bind() {
+  // Linger lets a stop flush what is queued for adapters that are still connected.
+  constexpr int kLingerMs = 10000;
+  ingress_.set(zmq::sockopt::rcvhwm, config_.ingress.rcvhwm);
+  ingress_.bind(config_.ingress.messages);
+  decisions_.set(zmq::sockopt::sndhwm, config_.egress.sndhwm);
+  decisions_.set(zmq::sockopt::linger, kLingerMs);
+  decisions_.bind(config_.egress.decisions);
+  for (std::size_t i = 0; i < outlets_.size(); ++i) {
+    const ChannelConfig& c = channels_.config(i);
+    outlets_[i].set(zmq::sockopt::sndhwm, c.sndhwm);
+    outlets_[i].set(zmq::sockopt::linger, kLingerMs);
+    outlets_[i].bind(c.endpoint);
+  }
+}
+
+void MessagePipeline::run(const std::atomic<bool>& stop) {
+  ensure_connected(Clock::now());
+  bool draining = false;
+  while (true) {
+    const auto now = Clock::now();
+    if (!draining && stop.load()) {
+      draining = true;
+      health_.stopping = true;
+      spdlog::info("stopping: draining {} held and queued messages", held_.size());
+    }
+    ensure_connected(now);
+    if (reader_.connected() && now - last_store_check_ > kStoreCheckInterval) {
+      // An idle loop would not notice a dead store until the next message: probe it.
+      last_store_check_ = now;
+      if (!reader_.ping()) on_store_failure("PING failed");
+    }
+    if (reader_.connected() && !held_.empty()) retry_held();
+    expire_held(Clock::now(), false);
+
+    std::vector<zmq::pollitem_t> items = {{ingress_.handle(), 0, ZMQ_POLLIN, 0}};
+    const int inval_fd = reader_.invalidation_fd();
+    if (inval_fd >= 0) items.push_back({nullptr, inval_fd, ZMQ_POLLIN, 0});
+    auto timeout = draining ? std::chrono::milliseconds(0) : kIdlePoll;
+    if (!held_.empty()) timeout = std::min(timeout, std::chrono::milliseconds(10));
+    try {
+      zmq::poll(items.data(), items.size(), timeout);
+    } catch (const zmq::error_t& e) {
+      if (e.num() != EINTR) throw;
+      continue;
+    }
+    if (items.size() > 1 && (items[1].revents & ZMQ_POLLIN)) {
+      if (!reader_.drain_invalidations()) on_store_failure("invalidation link lost");
+    }
+    if (items[0].revents & ZMQ_POLLIN) {
+      batch_.clear();
+      while (batch_.size() < config_.ingress.batch_size) {
+        batch_.emplace_back();
+        if (!receive_one(batch_.back(), false)) {
+          batch_.pop_back();
+          break;
+        }
+      }
+      process(batch_, false);
+      continue;
+    }
+    if (draining) {
+      // Intake is empty: what is left is held messages, which wait for the store until
+      // their deadline.
+      if (held_.empty()) break;
+      if (!reader_.connected()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+    }
+  }
+  spdlog::info("drained: received={} forwarded={} suppressed={} rejected={} held={}",
+               stats_.received.get(), stats_.forwarded.get(), stats_.suppressed.get(),
+               stats_.rejected.get(), stats_.held.get());
+}
+
+bool MessagePipeline::receive_one(Pending& p, bool wait) {
+  p.frames.clear();
+  p.needs_fetch = false;
+  zmq::message_t first;
+  auto flags = wait ? zmq::recv_flags::none : zmq::recv_flags::dontwait;
+  if (!ingress_.recv(first, flags)) return false;
+  bool more = first.more();
+  p.frames.push_back(std::move(first));
+  // A multipart message arrives whole, so the rest never blocks.
+  while (more) {
+    zmq::message_t next;
+    (void)ingress_.recv(next, zmq::recv_flags::none);
+    more = next.more();
+    p.frames.push_back(std::move(next));
+  }
+  p.received = Clock::now();
+  stats_.received.add();
+  return true;
+}
+
+void MessagePipeline::process(std::vector<Pending>& batch, bool from_held) {
+  bool any_fetch = false;
+  std::vector<Pending*> unresolved;
+  const bool store_blocked = !reader_.connected() || (!from_held && !held_.empty());
+  MessageHeader h;
+  for (Pending& p : batch) {
+    p.needs_fetch = false;
+    const HeaderStatus status = decoder_.decode(p.frames[0].data(), p.frames[0].size(), h);
+    if (status != HeaderStatus::kOk) {
+      reject(p, h.id, h.channel, Action::kReject, Reason::kMalformed, describe(status));
+      continue;
+    }
+    if (p.frames.size() > config_.ingress.max_frames) {
+      reject(p, h.id, h.channel, Action::kReject, Reason::kMalformed,
+             "message has more frames than ingress.max_frames");
+      continue;
+    }
+    auto channel = channels_.find_routable(h.channel);
+    if (!channel) {
+      reject(p, h.id, h.channel, Action::kReject, Reason::kUnknownChannel);
+      continue;
+    }
+    if (store_blocked) {
+      // Keep arrival order behind what is already held; only the exempt kind goes ahead.
+      if (!try_decide(p, h, *channel, true)) {
+        if (from_held) {
+          unresolved.push_back(&p);
+        } else {
+          hold(std::move(p), false);
+        }
+      }
+      continue;
+    }
+    if (!try_decide(p, h, *channel, false)) {
+      reader_.want(person_of(h));
+      p.needs_fetch = true;
+      any_fetch = true;
+    }
+  }
+  if (any_fetch) {
+    std::string error;
+    const bool fetched = reader_.fetch(error);
+    if (!fetched) on_store_failure(error);
+    for (Pending& p : batch) {
+      if (!p.needs_fetch) continue;
+      if (fetched) {
+        // The header decoded before; the frames have not moved, so decoding again is safe.
+        (void)decoder_.decode(p.frames[0].data(), p.frames[0].size(), h);
+        const auto channel = channels_.find_routable(h.channel);
+        if (try_decide(p, h, *channel, false)) continue;
+      }
+      unresolved.push_back(&p);
+    }
+  }
+  if (from_held) {
+    for (auto it = unresolved.rbegin(); it != unresolved.rend(); ++it) hold(std::move(**it), true);
+  } else {
+    for (Pending* p : unresolved) hold(std::move(*p), false);
+  }
+  reader_.end_batch();
+  stats_.cache_entries.set(reader_.cache().size());
+  const auto& rs = reader_.stats();
+  stats_.cache_hits.set(rs.hits);
+  stats_.cache_misses.set(rs.misses);
+  stats_.cache_invalidations.set(rs.invalidations);
+  stats_.cache_flushes.set(rs.flushes);
+  stats_.redis_fetch_rounds.set(rs.fetch_rounds);
+}
+
+bool MessagePipeline::try_decide(Pending& p, const MessageHeader& h, std::size_t channel,
+                                 bool without_store) {
+  DecisionInput in;
+  in.channel_known = true;
+  in.channel_index = channel;
+  in.require_address = channels_.config(channel).require_address;
+  in.has_address = h.has_address();
+  in.realtime_transactional = h.realtime_transactional();
+  in.forward_transactional_without_status =
+      config_.on_store_unavailable.transactional == TransactionalPolicy::kForward;
+  OptOutRecord status;
+  if (!without_store && reader_.resolve(person_of(h), status)) {
+    in.status = &status;
+  } else if (!(in.realtime_transactional && in.forward_transactional_without_status &&
+               without_store)) {
+    return false;
+  }
+  const Verdict v = decide(in);
+  if (v.action == Action::kForward) {
+    forward(channel, p);
+  } else {
+    reject(p, h.id, channels_.name(channel), v.action, v.reason);
+  }
+  return true;
+}
+
+void MessagePipeline::hold(Pending&& p, bool at_front) {
+  if (!at_front && held_.size() >= config_.on_store_unavailable.hold_max_messages) {
+    MessageHeader h;
+    (void)decoder_.decode(p.frames[0].data(), p.frames[0].size(), h);
+    const auto channel = channels_.find_routable(h.channel);
+    reject(p, h.id, channel ? std::string_view(channels_.name(*channel)) : h.channel,
+           Action::kReject, Reason::kStoreUnavailable, "held queue is full");
+    return;
+  }
+  if (at_front) {
+    held_.push_front(std::move(p));
+  } else {
+    held_.push_back(std::move(p));
+    stats_.held_total.add();
+  }
+  stats_.held.set(held_.size());
+}
+
+void MessagePipeline::retry_held() {
+  std::vector<Pending> batch;
+  const std::size_t n = std::min(held_.size(), config_.ingress.batch_size);
+  batch.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    batch.push_back(std::move(held_.front()));
+    held_.pop_front();
+  }
+  stats_.held.set(held_.size());
+  process(batch, true);
+}
+
+void MessagePipeline::expire_held(Clock::time_point now, bool all) {
+  const auto max_wait = std::chrono::milliseconds(config_.on_store_unavailable.hold_max_wait_ms);
+  while (!held_.empty() && (all || now - held_.front().received >= max_wait)) {
+    Pending p = std::move(held_.front());
+    held_.pop_front();
+    MessageHeader h;
+    (void)decoder_.decode(p.frames[0].data(), p.frames[0].size(), h);
+    const auto channel = channels_.find_routable(h.channel);
+    reject(p, h.id, channel ? std::string_view(channels_.name(*channel)) : h.channel,
+           Action::kReject, Reason::kStoreUnavailable, "status store unreachable");
+  }
+  stats_.held.set(held_.size());
+}
+
+void MessagePipeline::ensure_connected(Clock::time_point now) {
+  if (reader_.connected()) {
+    health_.redis_up = true;
+    return;
+  }
+  health_.redis_up = false;
+  if (now < next_connect_) return;
+  std::string error;
+  if (reader_.connect(error)) {
+    spdlog::info("connected to Redis {}:{}", config_.redis.host, config_.redis.port);
+    stats_.reconnects.add();
+    backoff_ = std::chrono::milliseconds(config_.on_store_unavailable.retry_initial_ms);
+    last_store_check_ = now;
+    health_.redis_up = true;
+    return;
+  }
+  spdlog::warn("Redis unavailable ({}); retrying in {} ms", error, backoff_.count());
+  stats_.store_errors.add();
+  next_connect_ = now + backoff_;
+  backoff_ =
+      std::min(backoff_ * 2, std::chrono::milliseconds(config_.on_store_unavailable.retry_max_ms));
+}
+
+void MessagePipeline::on_store_failure(const std::string& error) {
+  spdlog::warn("Redis failure: {}; holding messages that need a lookup", error);
+  stats_.store_errors.add();
+  reader_.disconnect();
+  health_.redis_up = false;
+  next_connect_ = Clock::now();
+  stats_.cache_entries.set(0);
+}
+
+void MessagePipeline::forward(std::size_t channel, Pending& p) {
+  zmq::socket_t& out = outlets_[channel];
+  const std::size_t n = p.frames.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    // Blocking at the high-water mark is the backpressure: intake slows, nothing is dropped.
+    (void)out.send(p.frames[i], i + 1 < n ? zmq::send_flags::sndmore : zmq::send_flags::none);
+  }
+  stats_.forwarded.add();
+  count(channel, Action::kForward, Reason::kNone);
+}
+
+void MessagePipeline::reject(Pending& p, std::string_view id, std::string_view channel,
+                             Action action, Reason reason, std::string_view detail) {
+  std::string_view reason_text = to_string(reason);
+  if (reason == Reason::kOptOutChannel) {
+    reason_text_.assign("opt_out:").append(channel);
+    reason_text = reason_text_;
+  }
+  decision_buffer_.clear();
+  msgpack::packer<msgpack::sbuffer> pk(decision_buffer_);
+  pk.pack_map(detail.empty() ? 4 : 5);
+  pk.pack(std::string_view("id"));
+  pk.pack(id);
+  pk.pack(std::string_view("verdict"));
+  pk.pack(to_string(action));
+  pk.pack(std::string_view("reason"));
+  pk.pack(reason_text);
+  pk.pack(std::string_view("channel"));
+  pk.pack(channel);
+  if (!detail.empty()) {
+    pk.pack(std::string_view("detail"));
+    pk.pack(detail);
+  }
+  (void)decisions_.send(zmq::buffer(decision_buffer_.data(), decision_buffer_.size()),
+                        zmq::send_flags::sndmore);
+  const std::size_t n = p.frames.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    (void)decisions_.send(p.frames[i],
+                          i + 1 < n ? zmq::send_flags::sndmore : zmq::send_flags::none);
+  }
+  if (action == Action::kSuppress) {
+    stats_.suppressed.add();
+  } else {
+    stats_.rejected.add();
+  }
+  const auto index = channels_.find_routable(channel);
+  count(index ? *index : kMaxChannelTypes, action, reason);
+  if (reason == Reason::kMalformed) {
+    spdlog::debug("malformed message id='{}': {}", id, detail);
+  }
+}
+
+void MessagePipeline::count(std::size_t channel_slot, Action, Reason reason) {
+  stats_.by_channel_reason[channel_slot][static_cast<std::size_t>(reason)].add();
+}
+
+}  // namespace gk

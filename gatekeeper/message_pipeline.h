@@ -1,0 +1,84 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <zmq.hpp>
+
+#include "common/channels.h"
+#include "common/config.h"
+#include "common/decide.h"
+#include "common/header.h"
+#include "common/status_reader.h"
+#include "gatekeeper/pipeline_stats.h"
+
+namespace gk {
+
+// The message loop: ingress PULL -> header -> status (cache or Redis) -> decide -> the
+// channel's PUSH, or the decisions PUSH with a reason. One thread owns every socket and
+// Redis link it uses. Messages whose status cannot be read are held (bounded, in arrival
+// order) and retried; they are never forwarded unchecked.
+class MessagePipeline {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  MessagePipeline(const Config& config, zmq::context_t& context, PipelineStats& stats,
+                  Health& health);
+  ~MessagePipeline();
+  MessagePipeline(const MessagePipeline&) = delete;
+  MessagePipeline& operator=(const MessagePipeline&) = delete;
+
+  // Binds every socket; throws zmq::error_t naming nothing, so the caller adds the endpoint.
+  void bind();
+  // Runs until `stop` is set, then drains: what was received is decided, held messages get
+  // until their deadline, outlets flush. Returns when nothing is left.
+  void run(const std::atomic<bool>& stop);
+
+ private:
+  struct Pending {
+    std::vector<zmq::message_t> frames;
+    Clock::time_point received;
+    bool needs_fetch = false;
+  };
+
+  bool receive_one(Pending& p, bool wait);
+  void process(std::vector<Pending>& batch, bool from_held);
+  // Decides one message whose header decoded; false when it must wait for the store.
+  bool try_decide(Pending& p, const MessageHeader& h, std::size_t channel, bool resolved_only);
+  void hold(Pending&& p, bool at_front);
+  void retry_held();
+  void expire_held(Clock::time_point now, bool all);
+  void ensure_connected(Clock::time_point now);
+  void on_store_failure(const std::string& error);
+
+  void forward(std::size_t channel, Pending& p);
+  void reject(Pending& p, std::string_view id, std::string_view channel, Action action,
+              Reason reason, std::string_view detail = {});
+  void count(std::size_t channel_slot, Action action, Reason reason);
+
+  const Config& config_;
+  ChannelRegistry channels_;
+  PipelineStats& stats_;
+  Health& health_;
+  HeaderDecoder decoder_;
+  StatusReader reader_;
+
+  zmq::socket_t ingress_;
+  zmq::socket_t decisions_;
+  std::vector<zmq::socket_t> outlets_;  // by routable channel index
+
+  std::vector<Pending> batch_;
+  std::deque<Pending> held_;
+  Clock::time_point next_connect_{};
+  std::chrono::milliseconds backoff_;
+  Clock::time_point last_store_check_{};
+  msgpack::sbuffer decision_buffer_;
+  std::string reason_text_;
+  std::string lower_email_;
+};
+
+}  // namespace gk
