@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
+#include <limits>
 #include <map>
 #include <sstream>
 #include <utility>
@@ -369,7 +370,9 @@ class Reader {
     return true;
   }
 
-  // An array of strings; `lines` receives the line of each accepted element.
+  // An array of strings. Unlike the other getters it keeps the acceptable elements even when
+  // some are bad, so later checks (alias collisions) still see them; `lines` receives the
+  // line of each kept element.
   bool strings(const toml::table& t, std::string_view path, std::string_view key,
                std::vector<std::string>& out, Check check, std::vector<int>* lines = nullptr) {
     const toml::node* node = t.get(key);
@@ -396,7 +399,7 @@ class Reader {
         if (lines != nullptr) lines->push_back(line_of(item));
       }
     }
-    if (ok) out = std::move(values);
+    out = std::move(values);
     return ok;
   }
 
@@ -494,9 +497,8 @@ std::optional<ChannelEntry> read_channel(Reader& r, std::string_view key, const 
     e.name_ok = true;
   }
   r.only_keys(*t, e.path, {"aliases", "endpoint", "require_address", "sndhwm"});
-  if (r.strings(*t, e.path, "aliases", e.config.aliases, alias_problem, &e.alias_lines)) {
-    for (std::string& alias : e.config.aliases) alias = upper(alias);
-  }
+  r.strings(*t, e.path, "aliases", e.config.aliases, alias_problem, &e.alias_lines);
+  for (std::string& alias : e.config.aliases) alias = upper(alias);
   if (t->get("endpoint") == nullptr) {
     r.fail(e.path + ".endpoint", line_of(*t), "required key missing");
   } else {
@@ -703,6 +705,12 @@ ConfigResult parse_config(std::string_view toml_text, std::string_view source_na
     Config config;
     read_config(reader, root, config);
     if (result.errors.empty()) result.config = std::move(config);
+    // Checks run section by section; file order reads better. Errors without a line last.
+    auto rank = [](const ConfigError& e) {
+      return e.line > 0 ? e.line : std::numeric_limits<int>::max();
+    };
+    std::stable_sort(result.errors.begin(), result.errors.end(),
+                     [&](const ConfigError& a, const ConfigError& b) { return rank(a) < rank(b); });
   } catch (const toml::parse_error& e) {
     reader.fail("", static_cast<int>(e.source().begin.line),
                 "TOML syntax error: " + std::string(e.description()));

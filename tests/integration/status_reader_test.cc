@@ -1,0 +1,141 @@
+// StatusReader against a real redis-server: tracking, invalidation and link loss.
+#include <catch2/catch.hpp>
+
+#include "common/status_reader.h"
+#include "tests/support/ports.h"
+#include "tests/support/redis_server.h"
+
+using namespace gk;
+using namespace gk::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct ReaderRig {
+  RedisServer redis;
+  ChannelRegistry channels{{ChannelConfig{"MAIL", {"EMAIL"}, "tcp://x:1", true, 1},
+                            ChannelConfig{"SMS", {}, "tcp://x:2", true, 1}}};
+  CacheConfig cache;
+  std::unique_ptr<StatusReader> reader;
+
+  ReaderRig() {
+    reader = std::make_unique<StatusReader>(redis.config(), cache, channels);
+    std::string error;
+    REQUIRE(reader->connect(error));
+  }
+
+  // Resolves like the message loop does: cache first, then one pipelined fetch.
+  OptOutRecord lookup(const PersonRef& p) {
+    OptOutRecord r;
+    if (reader->resolve(p, r)) return r;
+    reader->want(p);
+    std::string error;
+    REQUIRE(reader->fetch(error));
+    REQUIRE(reader->resolve(p, r));
+    reader->end_batch();
+    return r;
+  }
+
+  // Lets the reader apply whatever invalidations have arrived, as the loop does on poll.
+  void pump() { REQUIRE(reader->drain_invalidations()); }
+};
+
+}  // namespace
+
+TEST_CASE("status reader: a person with no keys is cached as not opted out", "[reader]") {
+  ReaderRig rig;
+  const PersonRef p{"", "nobody", ""};
+  CHECK(rig.lookup(p) == OptOutRecord{});
+  OptOutRecord r;
+  CHECK(rig.reader->resolve(p, r));
+  CHECK(rig.reader->stats().keys_fetched == 1);
+}
+
+TEST_CASE("status reader: a write by another client invalidates within a deadline",
+          "[reader]") {
+  ReaderRig rig;
+  const PersonRef p{"", "u1", ""};
+  CHECK_FALSE(rig.lookup(p).opted_out(0));
+  rig.redis.hset("gk:u::u1", "MAIL", "1");
+  OptOutRecord r;
+  const bool evicted = eventually([&] {
+    rig.pump();
+    return !rig.reader->resolve(p, r);
+  });
+  REQUIRE(evicted);
+  CHECK(rig.lookup(p).opted_out(0));
+  CHECK(rig.reader->stats().invalidations >= 1);
+}
+
+TEST_CASE("status reader: FLUSHALL empties the cache", "[reader]") {
+  ReaderRig rig;
+  rig.redis.hset("gk:u::u1", "ALL", "1");
+  CHECK(rig.lookup({"", "u1", ""}).all);
+  rig.redis.command({"FLUSHALL"});
+  OptOutRecord r;
+  REQUIRE(eventually([&] {
+    rig.pump();
+    return !rig.reader->resolve({"", "u1", ""}, r);
+  }));
+  CHECK_FALSE(rig.lookup({"", "u1", ""}).all);
+}
+
+TEST_CASE("status reader: a dropped invalidation link empties the cache", "[reader]") {
+  ReaderRig rig;
+  CHECK_FALSE(rig.lookup({"", "u1", ""}).all);
+  REQUIRE(rig.reader->cache().size() == 1);
+  // Kill the subscriber connection from the server side, as a network fault would.
+  rig.redis.command({"CLIENT", "KILL", "TYPE", "pubsub"});
+  REQUIRE(eventually([&] { return !rig.reader->drain_invalidations(); }));
+  CHECK_FALSE(rig.reader->connected());
+  CHECK(rig.reader->cache().size() == 0);
+  std::string error;
+  REQUIRE(rig.reader->connect(error));
+  rig.redis.hset("gk:u::u1", "ALL", "1");
+  CHECK(rig.lookup({"", "u1", ""}).all);
+}
+
+TEST_CASE("status reader: a lead's email link brings in the user's record", "[reader]") {
+  ReaderRig rig;
+  rig.redis.hset("gk:l:bu:lead@x.com", "SMS", "1");
+  rig.redis.command({"SET", "gk:id:bu:lead@x.com", "u7"});
+  rig.redis.hset("gk:u:bu:u7", "MAIL", "1");
+  const auto r = rig.lookup({"bu", "", "Lead@X.com"});
+  CHECK(r.opted_out(0));
+  CHECK(r.opted_out(1));
+  SECTION("a change to the linked user is seen through the email") {
+    rig.redis.hset("gk:u:bu:u7", "MAIL", "0");
+    OptOutRecord cached;
+    REQUIRE(eventually([&] {
+      rig.pump();
+      return !rig.reader->resolve({"bu", "", "lead@x.com"}, cached);
+    }));
+    CHECK_FALSE(rig.lookup({"bu", "", "lead@x.com"}).opted_out(0));
+  }
+}
+
+TEST_CASE("status reader: a key of the wrong type is a store error, never 'not opted out'",
+          "[reader]") {
+  ReaderRig rig;
+  rig.redis.command({"SET", "gk:u::weird", "1"});
+  rig.reader->want({"", "weird", ""});
+  std::string error;
+  CHECK_FALSE(rig.reader->fetch(error));
+  CHECK(error.find("WRONGTYPE") != std::string::npos);
+}
+
+TEST_CASE("status reader: a stopped server fails the fetch and reconnects after restart",
+          "[reader]") {
+  ReaderRig rig;
+  CHECK_FALSE(rig.lookup({"", "u1", ""}).all);
+  rig.redis.stop();
+  rig.reader->want({"", "u2", ""});
+  std::string error;
+  CHECK_FALSE(rig.reader->fetch(error));
+  CHECK_FALSE(rig.reader->connected());
+  CHECK(rig.reader->cache().size() == 0);
+  rig.redis.start();
+  REQUIRE(rig.reader->connect(error));
+  rig.redis.hset("gk:u::u2", "SMS", "1");
+  CHECK(rig.lookup({"", "u2", ""}).opted_out(1));
+}

@@ -1,0 +1,67 @@
+#include "tests/support/redis_server.h"
+
+#include <signal.h>
+
+#include <stdexcept>
+
+#include "tests/support/ports.h"
+
+namespace gk::test {
+
+RedisServer::RedisServer() : port_(free_port()) { start(); }
+
+RedisServer::~RedisServer() { stop(); }
+
+RedisConfig RedisServer::config() const {
+  RedisConfig c;
+  c.url = url();
+  c.host = "127.0.0.1";
+  c.port = port_;
+  return c;
+}
+
+void RedisServer::start() {
+  if (process_) return;
+  process_ = std::make_unique<Process>(
+      std::vector<std::string>{"redis-server", "--port", std::to_string(port_), "--bind",
+                               "127.0.0.1", "--save", "", "--appendonly", "no", "--dir",
+                               dir_.path()},
+      dir_.file("redis.log"));
+  const bool up = eventually(
+      [&] {
+        std::string error;
+        auto conn = RedisConnection::connect(config(), error);
+        if (!conn) return false;
+        auto r = conn->command({"PING"});
+        return r && r->type == REDIS_REPLY_STATUS;
+      },
+      std::chrono::milliseconds(10000));
+  if (!up) throw std::runtime_error("redis-server did not start: " + process_->log());
+}
+
+void RedisServer::stop() {
+  client_.reset();
+  if (!process_) return;
+  process_->signal(SIGKILL);
+  process_->wait(std::chrono::milliseconds(5000));
+  process_.reset();
+}
+
+RedisReplyPtr RedisServer::command(const std::vector<std::string>& args) {
+  if (!client_ || !client_->ok()) {
+    std::string error;
+    client_ = RedisConnection::connect(config(), error);
+    if (!client_) throw std::runtime_error("test Redis client: " + error);
+  }
+  std::vector<std::string_view> views(args.begin(), args.end());
+  auto reply = client_->command(views);
+  if (!reply) throw std::runtime_error("test Redis command failed: " + client_->error());
+  return reply;
+}
+
+void RedisServer::hset(const std::string& key, const std::string& field,
+                       const std::string& value) {
+  command({"HSET", key, field, value});
+}
+
+}  // namespace gk::test
