@@ -1,6 +1,6 @@
 // The built gatekeeper binary, a real redis-server and real ZeroMQ peers, as a user runs them.
-#include <catch2/catch.hpp>
 #include <signal.h>
+#include <catch2/catch.hpp>
 
 #include <map>
 #include <set>
@@ -8,56 +8,18 @@
 #include "tests/support/gatekeeper_process.h"
 #include "tests/support/ports.h"
 #include "tests/support/redis_server.h"
+#include "tests/support/rig.h"
 #include "tests/support/zmq_peers.h"
 
 using namespace gk::test;
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-namespace {
-
-struct Rig {
-  RedisServer redis;
-  zmq::context_t ctx;
-  GatekeeperOptions opts = [this] {
-    GatekeeperOptions o;
-    o.redis_port = redis.port();
-    return o;
-  }();
-  std::unique_ptr<GatekeeperProcess> gk;
-  std::unique_ptr<Sender> sender;
-  std::unique_ptr<Sink> mail, sms, decisions;
-
-  void start() {
-    gk = std::make_unique<GatekeeperProcess>(opts);
-    REQUIRE(gk->wait_ready());
-    sender = std::make_unique<Sender>(ctx, gk->messages());
-    mail = std::make_unique<Sink>(ctx, gk->mail());
-    sms = std::make_unique<Sink>(ctx, gk->sms());
-    decisions = std::make_unique<Sink>(ctx, gk->decisions());
-  }
-  ~Rig() {
-    sender.reset();
-    mail.reset();
-    sms.reset();
-    decisions.reset();
-  }
-};
-
-json header(const std::string& id, const std::string& channel, const json& user,
-            const json& extra = json::object()) {
-  json h = {{"id", id}, {"channel", channel}, {"user", user}};
-  for (auto& [k, v] : extra.items()) h[k] = v;
-  return h;
-}
-
-}  // namespace
-
 TEST_CASE("e2e: a permitted message reaches its adapter with byte-identical frames", "[e2e]") {
   Rig rig;
   rig.start();
-  const std::string head = pack(header("m1", "MAIL", {{"id", "u1"}},
-                                       {{"to", "a@example.com"}, {"custom", {1, 2, 3}}}));
+  const std::string head =
+      pack(header("m1", "MAIL", {{"id", "u1"}}, {{"to", "a@example.com"}, {"custom", {1, 2, 3}}}));
   std::string payload(512, '\0');
   for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<char>(i * 7);
   rig.sender->send(Frames{head, payload});
@@ -170,9 +132,8 @@ TEST_CASE("e2e: a write by another Redis client takes effect without a restart",
   // The cache learns of the write through Redis's invalidation; poll with a deadline.
   const bool suppressed = eventually(
       [&] {
-        rig.sender->send(header("after-" + std::to_string(n++), "MAIL", {{"id", "u9"}},
-                                {{"to", "a@x"}}),
-                         "p");
+        rig.sender->send(
+            header("after-" + std::to_string(n++), "MAIL", {{"id", "u9"}}, {{"to", "a@x"}}), "p");
         auto d = rig.decisions->receive(200ms);
         if (!d) {
           rig.mail->receive(200ms);
@@ -191,15 +152,14 @@ TEST_CASE("e2e: SIGTERM drains every taken message and exits 0", "[e2e]") {
   constexpr int kMessages = 2000;
   for (int i = 0; i < kMessages; ++i) {
     const bool out = i % 4 == 0;
-    rig.sender->send(header("d" + std::to_string(i), "MAIL", {{"id", out ? "out" : "u1"}},
-                            {{"to", "a@x"}}),
-                     "p");
+    rig.sender->send(
+        header("d" + std::to_string(i), "MAIL", {{"id", out ? "out" : "u1"}}, {{"to", "a@x"}}),
+        "p");
   }
   // Wait until the gatekeeper has taken the first of them, then stop it mid-stream.
   REQUIRE(eventually([&] {
     auto m = http_get(rig.opts.http_port, "/metrics");
-    return m.body.find("gk_messages_received_total 0\n") == std::string::npos &&
-           m.status == 200;
+    return m.body.find("gk_messages_received_total 0\n") == std::string::npos && m.status == 200;
   }));
   rig.gk->process().signal(SIGTERM);
   std::set<std::string> seen;

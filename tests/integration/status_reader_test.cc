@@ -51,8 +51,7 @@ TEST_CASE("status reader: a person with no keys is cached as not opted out", "[r
   CHECK(rig.reader->stats().keys_fetched == 1);
 }
 
-TEST_CASE("status reader: a write by another client invalidates within a deadline",
-          "[reader]") {
+TEST_CASE("status reader: a write by another client invalidates within a deadline", "[reader]") {
   ReaderRig rig;
   const PersonRef p{"", "u1", ""};
   CHECK_FALSE(rig.lookup(p).opted_out(0));

@@ -50,26 +50,40 @@ std::string GatekeeperOptions::toml() const {
 
 GatekeeperProcess::GatekeeperProcess(GatekeeperOptions options) : options_(std::move(options)) {
   const std::string config = dir_.write("gatekeeper.toml", options_.toml());
-  process_ = std::make_unique<Process>(
-      std::vector<std::string>{GK_BINARY_PATH, "--config", config}, dir_.file("gatekeeper.log"));
+  process_ = std::make_unique<Process>(std::vector<std::string>{GK_BINARY_PATH, "--config", config},
+                                       dir_.file("gatekeeper.log"));
 }
 
-std::string GatekeeperProcess::messages() const { return tcp_endpoint(options_.messages_port); }
-std::string GatekeeperProcess::events() const { return tcp_endpoint(options_.events_port); }
-std::string GatekeeperProcess::decisions() const { return tcp_endpoint(options_.decisions_port); }
+std::string GatekeeperProcess::messages() const {
+  return tcp_endpoint(options_.messages_port);
+}
+std::string GatekeeperProcess::events() const {
+  return tcp_endpoint(options_.events_port);
+}
+std::string GatekeeperProcess::decisions() const {
+  return tcp_endpoint(options_.decisions_port);
+}
 std::string GatekeeperProcess::system_events() const {
   return tcp_endpoint(options_.system_events_port);
 }
-std::string GatekeeperProcess::mail() const { return tcp_endpoint(options_.mail_port); }
-std::string GatekeeperProcess::sms() const { return tcp_endpoint(options_.sms_port); }
-std::string GatekeeperProcess::push() const { return tcp_endpoint(options_.push_port); }
+std::string GatekeeperProcess::mail() const {
+  return tcp_endpoint(options_.mail_port);
+}
+std::string GatekeeperProcess::sms() const {
+  return tcp_endpoint(options_.sms_port);
+}
+std::string GatekeeperProcess::push() const {
+  return tcp_endpoint(options_.push_port);
+}
 std::string GatekeeperProcess::http_base() const {
   return "http://127.0.0.1:" + std::to_string(options_.http_port);
 }
 
 bool GatekeeperProcess::wait_ready(int status, std::chrono::milliseconds timeout) {
   return eventually(
-      [&] { return process_->running() && http_get(options_.http_port, "/readyz").status == status; },
+      [&] {
+        return process_->running() && http_get(options_.http_port, "/readyz").status == status;
+      },
       timeout, std::chrono::milliseconds(20));
 }
 

@@ -27,7 +27,9 @@ int free_port() {
   return ntohs(addr.sin_port);
 }
 
-std::string tcp_endpoint(int port) { return "tcp://127.0.0.1:" + std::to_string(port); }
+std::string tcp_endpoint(int port) {
+  return "tcp://127.0.0.1:" + std::to_string(port);
+}
 
 bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout,
                 std::chrono::milliseconds step) {

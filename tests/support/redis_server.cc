@@ -8,9 +8,13 @@
 
 namespace gk::test {
 
-RedisServer::RedisServer() : port_(free_port()) { start(); }
+RedisServer::RedisServer(bool persistent) : port_(free_port()), persistent_(persistent) {
+  start();
+}
 
-RedisServer::~RedisServer() { stop(); }
+RedisServer::~RedisServer() {
+  stop();
+}
 
 RedisConfig RedisServer::config() const {
   RedisConfig c;
@@ -22,11 +26,15 @@ RedisConfig RedisServer::config() const {
 
 void RedisServer::start() {
   if (process_) return;
-  process_ = std::make_unique<Process>(
-      std::vector<std::string>{"redis-server", "--port", std::to_string(port_), "--bind",
-                               "127.0.0.1", "--save", "", "--appendonly", "no", "--dir",
-                               dir_.path()},
-      dir_.file("redis.log"));
+  std::vector<std::string> argv{
+      "redis-server", "--port",   std::to_string(port_), "--bind", "127.0.0.1", "--save", "",
+      "--dir",        dir_.path()};
+  if (persistent_) {
+    argv.insert(argv.end(), {"--appendonly", "yes", "--appendfsync", "always"});
+  } else {
+    argv.insert(argv.end(), {"--appendonly", "no"});
+  }
+  process_ = std::make_unique<Process>(argv, dir_.file("redis.log"));
   const bool up = eventually(
       [&] {
         std::string error;
@@ -59,8 +67,7 @@ RedisReplyPtr RedisServer::command(const std::vector<std::string>& args) {
   return reply;
 }
 
-void RedisServer::hset(const std::string& key, const std::string& field,
-                       const std::string& value) {
+void RedisServer::hset(const std::string& key, const std::string& field, const std::string& value) {
   command({"HSET", key, field, value});
 }
 

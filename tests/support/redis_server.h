@@ -14,7 +14,9 @@ namespace gk::test {
 // stop() and start() on the same port simulate an outage.
 class RedisServer {
  public:
-  RedisServer();
+  // persistent: an append-only file synced on every write, so a SIGKILL and restart keeps the
+  // data, as a production Redis with AOF would.
+  explicit RedisServer(bool persistent = false);
   ~RedisServer();
 
   int port() const noexcept { return port_; }
@@ -32,6 +34,7 @@ class RedisServer {
 
  private:
   int port_;
+  bool persistent_;
   TempDir dir_;
   std::unique_ptr<Process> process_;
   RedisConnection::Ptr client_;

@@ -7,7 +7,9 @@ std::string pack(const nlohmann::json& value) {
   return std::string(bytes.begin(), bytes.end());
 }
 
-nlohmann::json unpack(const std::string& bytes) { return nlohmann::json::from_msgpack(bytes); }
+nlohmann::json unpack(const std::string& bytes) {
+  return nlohmann::json::from_msgpack(bytes);
+}
 
 namespace {
 

@@ -1,0 +1,71 @@
+#include "tests/support/rig.h"
+
+#include <stdexcept>
+
+namespace gk::test {
+
+nlohmann::json header(const std::string& id, const std::string& channel, const nlohmann::json& user,
+                      const nlohmann::json& extra) {
+  nlohmann::json h = {{"id", id}, {"channel", channel}, {"user", user}};
+  for (const auto& [k, v] : extra.items()) h[k] = v;
+  return h;
+}
+
+Rig::Rig(bool persistent_redis) : redis(persistent_redis) {
+  opts.redis_port = redis.port();
+}
+
+Rig::~Rig() {
+  // Peers close before the context, which would otherwise wait for them.
+  sender.reset();
+  mail.reset();
+  sms.reset();
+  push.reset();
+  decisions.reset();
+}
+
+void Rig::start() {
+  gk = std::make_unique<GatekeeperProcess>(opts);
+  if (!gk->wait_ready()) throw std::runtime_error("gatekeeper not ready:\n" + gk->log());
+  sender = std::make_unique<Sender>(ctx, gk->messages());
+  mail = std::make_unique<Sink>(ctx, gk->mail());
+  sms = std::make_unique<Sink>(ctx, gk->sms());
+  push = std::make_unique<Sink>(ctx, gk->push());
+  decisions = std::make_unique<Sink>(ctx, gk->decisions());
+}
+
+Outcomes Rig::collect(std::size_t count, std::chrono::milliseconds quiet) {
+  Outcomes out;
+  struct Source {
+    Sink* sink;
+    const char* name;
+  };
+  const Source sources[] = {{mail.get(), "MAIL"},
+                            {sms.get(), "SMS"},
+                            {push.get(), "PUSH_NOTIFICATION"},
+                            {decisions.get(), nullptr}};
+  while (out.size() < count) {
+    zmq::pollitem_t items[4];
+    for (int i = 0; i < 4; ++i) items[i] = {sources[i].sink->socket().handle(), 0, ZMQ_POLLIN, 0};
+    zmq::poll(items, 4, quiet);
+    bool any = false;
+    for (int i = 0; i < 4; ++i) {
+      if (!(items[i].revents & ZMQ_POLLIN)) continue;
+      any = true;
+      auto frames = sources[i].sink->receive(std::chrono::milliseconds(0));
+      const nlohmann::json h = unpack((*frames)[0]);
+      const std::string id = h.value("id", "");
+      std::string where;
+      if (sources[i].name != nullptr) {
+        where = sources[i].name;
+      } else {
+        where = h.value("verdict", "") + "/" + h.value("reason", "");
+      }
+      if (!out.emplace(id, where).second) ++duplicates_;
+    }
+    if (!any) break;
+  }
+  return out;
+}
+
+}  // namespace gk::test

@@ -1,0 +1,51 @@
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+#include <zmq.hpp>
+
+#include "tests/support/gatekeeper_process.h"
+#include "tests/support/redis_server.h"
+#include "tests/support/zmq_peers.h"
+
+namespace gk::test {
+
+// A candidate message header from JSON-shaped parts.
+nlohmann::json header(const std::string& id, const std::string& channel, const nlohmann::json& user,
+                      const nlohmann::json& extra = nlohmann::json::object());
+
+// Where one message ended: "MAIL" / "SMS" / "PUSH_NOTIFICATION" for a channel, or
+// "<verdict>/<reason>" from the decisions outlet.
+using Outcomes = std::map<std::string, std::string>;
+
+// One end-to-end setup: a redis-server, the gatekeeper binary, a sender, the MAIL, SMS and
+// PUSH adapters and a decisions reader, all on loopback.
+class Rig {
+ public:
+  explicit Rig(bool persistent_redis = false);
+  ~Rig();
+
+  // Starts the gatekeeper with `opts` (edit them first) and waits until it is ready.
+  void start();
+
+  // Reads adapters and decisions until `count` outcomes arrived or nothing came for
+  // `quiet`; every message id must appear once (a second arrival is recorded as a duplicate).
+  Outcomes collect(std::size_t count, std::chrono::milliseconds quiet = std::chrono::seconds(5));
+  std::size_t duplicates() const noexcept { return duplicates_; }
+
+  RedisServer redis;
+  zmq::context_t ctx;
+  GatekeeperOptions opts;
+  std::unique_ptr<GatekeeperProcess> gk;
+  std::unique_ptr<Sender> sender;
+  std::unique_ptr<Sink> mail, sms, push, decisions;
+
+ private:
+  std::size_t duplicates_ = 0;
+};
+
+}  // namespace gk::test
