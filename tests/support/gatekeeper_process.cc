@@ -24,6 +24,7 @@ std::string GatekeeperOptions::toml() const {
     << "messages = \"" << tcp_endpoint(messages_port) << "\"\n"
     << "events = \"" << tcp_endpoint(events_port) << "\"\n"
     << "max_header_bytes = " << max_header_bytes << "\n"
+    << "batch_size = " << batch_size << "\n"
     << "[egress]\n"
     << "decisions = \"" << tcp_endpoint(decisions_port) << "\"\n"
     << "events = \"" << tcp_endpoint(system_events_port) << "\"\n"
@@ -37,7 +38,7 @@ std::string GatekeeperOptions::toml() const {
     << "[http]\nlisten = \"127.0.0.1:" << http_port << "\"\n"
     << "auth_tokens = [\"" << auth_token << "\"]\n"
     << "auth_tokens_env = \"\"\n"
-    << "[log]\nlevel = \"debug\"\n"
+    << "[log]\nlevel = \"" << log_level << "\"\n"
     << "[cache]\nenabled = " << (cache_enabled ? "true" : "false")
     << "\nmax_entries = " << cache_max_entries << "\n"
     << "[on_store_unavailable]\ntransactional = \"" << transactional_policy << "\"\n"

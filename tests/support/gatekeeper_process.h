@@ -17,6 +17,8 @@ struct GatekeeperOptions {
   int cache_max_entries = 100000;
   int max_header_bytes = 8192;
   std::string auth_token = "test-token";
+  std::string log_level = "debug";
+  int batch_size = 512;
   std::string extra_toml;  // appended as is: whole tables only
 
   int messages_port;

@@ -1,0 +1,168 @@
+#include "bench/load.h"
+
+#include <msgpack.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <thread>
+
+namespace gk::bench {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::uint64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+std::string person_id(std::uint64_t person) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "person-%09llu", static_cast<unsigned long long>(person));
+  return buf;
+}
+
+std::string make_header(std::uint64_t index, std::uint64_t person, bool transactional) {
+  msgpack::sbuffer buf;
+  msgpack::packer<msgpack::sbuffer> pk(buf);
+  char id[32];
+  std::snprintf(id, sizeof(id), "msg-%012llu", static_cast<unsigned long long>(index));
+  const std::string who = person_id(person);
+  pk.pack_map(6);
+  pk.pack(std::string_view("id"));
+  pk.pack(std::string_view(id));
+  pk.pack(std::string_view("channel"));
+  pk.pack(std::string_view("MAIL"));
+  pk.pack(std::string_view("user"));
+  pk.pack_map(2);
+  pk.pack(std::string_view("id"));
+  pk.pack(who);
+  pk.pack(std::string_view("bu"));
+  pk.pack(std::string_view("retail-eu"));
+  pk.pack(std::string_view("to"));
+  pk.pack(who + "@mail.example.com");
+  pk.pack(std::string_view("campaign"));
+  pk.pack_map(3);
+  pk.pack(std::string_view("id"));
+  pk.pack(std::string_view(transactional ? "password-reset" : "winter-newsletter-2026"));
+  pk.pack(std::string_view("type"));
+  pk.pack(std::string_view(transactional ? "realtime" : "batch"));
+  pk.pack(std::string_view("transactional"));
+  pk.pack(transactional);
+  pk.pack(std::string_view("template"));
+  pk.pack(std::string_view("tpl-7c1e5a9d-newsletter-hero-variant-b-locale-en-GB-v12"));
+  return std::string(buf.data(), buf.size());
+}
+
+double LoadResult::percentile_us(double p) {
+  if (latency_us.empty()) return 0;
+  const auto k = static_cast<std::size_t>(p / 100.0 * static_cast<double>(latency_us.size() - 1));
+  std::nth_element(latency_us.begin(), latency_us.begin() + static_cast<std::ptrdiff_t>(k),
+                   latency_us.end());
+  return latency_us[k];
+}
+
+LoadResult run_load(zmq::context_t& ctx, const LoadSpec& spec,
+                    std::chrono::milliseconds idle_timeout) {
+  LoadResult result;
+  result.latency_us.reserve(spec.messages);
+  std::atomic<std::uint64_t> first_send{0};
+  std::atomic<bool> sender_done{false};
+
+  // Sinks connect before the sender starts so no message waits for a peer.
+  std::vector<zmq::socket_t> sinks;
+  for (const auto& ep : spec.sinks) {
+    sinks.emplace_back(ctx, zmq::socket_type::pull);
+    sinks.back().set(zmq::sockopt::rcvhwm, 1'000'000);
+    sinks.back().set(zmq::sockopt::linger, 0);
+    sinks.back().connect(ep);
+  }
+  std::uint64_t last_recv = 0;
+  std::thread receiver([&] {
+    std::vector<zmq::pollitem_t> items;
+    for (auto& s : sinks) items.push_back({s.handle(), 0, ZMQ_POLLIN, 0});
+    auto last_activity = Clock::now();
+    zmq::message_t frame;
+    while (result.received < spec.messages) {
+      zmq::poll(items.data(), items.size(), std::chrono::milliseconds(100));
+      bool any = false;
+      for (std::size_t i = 0; i < items.size(); ++i) {
+        if (!(items[i].revents & ZMQ_POLLIN)) continue;
+        // Drain what is there: the last frame of each message carries the send time.
+        while (sinks[i].recv(frame, zmq::recv_flags::dontwait)) {
+          while (frame.more()) (void)sinks[i].recv(frame, zmq::recv_flags::none);
+          std::uint64_t sent_ns = 0;
+          if (frame.size() >= sizeof(sent_ns)) std::memcpy(&sent_ns, frame.data(), sizeof(sent_ns));
+          const std::uint64_t t = now_ns();
+          result.latency_us.push_back(static_cast<std::uint32_t>((t - sent_ns) / 1000));
+          ++result.received;
+          last_recv = t;
+          any = true;
+        }
+      }
+      if (any) {
+        last_activity = Clock::now();
+      } else if (sender_done && Clock::now() - last_activity > idle_timeout) {
+        break;
+      }
+    }
+  });
+
+  zmq::socket_t push(ctx, zmq::socket_type::push);
+  push.set(zmq::sockopt::sndhwm, 1'000'000);
+  push.set(zmq::sockopt::linger, 5000);
+  push.connect(spec.ingress);
+  // Give the connection a moment so the first messages do not measure the TCP handshake.
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+
+  std::vector<std::string> headers;
+  constexpr std::size_t kDistinctHeaders = 4096;
+  std::mt19937_64 rng(42);
+  std::vector<std::uint64_t> people;
+  if (!spec.sequential_people) {
+    // Pre-built headers keep the sender cheap; the people are random over the population.
+    for (std::size_t i = 0; i < kDistinctHeaders; ++i) {
+      const std::uint64_t person = spec.first_person + rng() % spec.people;
+      headers.push_back(make_header(i, person, spec.transactional));
+    }
+  }
+  std::string payload(spec.payload_bytes, 'x');
+  const auto start = Clock::now();
+  first_send = now_ns();
+  auto last_progress = start;
+  for (std::uint64_t i = 0; i < spec.messages; ++i) {
+    if (spec.rate > 0 && i % 100 == 0) {
+      // Bursts of 100 on a fixed schedule: same shape for the baseline and the gatekeeper.
+      std::this_thread::sleep_until(start +
+                                    std::chrono::nanoseconds(i * 1'000'000'000ULL / spec.rate));
+    }
+    std::string header = spec.sequential_people
+                             ? make_header(i, spec.first_person + i, spec.transactional)
+                             : std::string();
+    const std::string& h = spec.sequential_people ? header : headers[i % kDistinctHeaders];
+    const std::uint64_t t = now_ns();
+    std::memcpy(payload.data(), &t, sizeof(t));
+    (void)push.send(zmq::buffer(h), zmq::send_flags::sndmore);
+    (void)push.send(zmq::buffer(payload), zmq::send_flags::none);
+    ++result.sent;
+    if (spec.progress && (i & 0xFFFF) == 0 &&
+        Clock::now() - last_progress > std::chrono::seconds(1)) {
+      last_progress = Clock::now();
+      std::fprintf(stderr, "  %s: sent %llu/%llu\n", spec.label.c_str(),
+                   static_cast<unsigned long long>(i),
+                   static_cast<unsigned long long>(spec.messages));
+    }
+  }
+  sender_done = true;
+  receiver.join();
+  result.seconds = static_cast<double>(last_recv - first_send.load()) / 1e9;
+  return result;
+}
+
+}  // namespace gk::bench

@@ -1,0 +1,47 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <zmq.hpp>
+
+namespace gk::bench {
+
+// What one run sends: `messages` candidate messages over `people` people, a fraction of them
+// realtime transactional, optionally paced at `rate` per second (0 = as fast as possible).
+struct LoadSpec {
+  std::uint64_t messages = 1'000'000;
+  std::uint64_t people = 100'000;
+  std::uint64_t first_person = 0;
+  bool sequential_people = false;  // person i for message i (cold: nobody seen twice)
+  bool transactional = false;
+  std::uint64_t rate = 0;
+  std::size_t payload_bytes = 512;
+  std::string ingress;
+  std::vector<std::string> sinks;  // every endpoint a message can end at
+  bool progress = true;
+  std::string label;
+};
+
+struct LoadResult {
+  std::uint64_t sent = 0;
+  std::uint64_t received = 0;
+  double seconds = 0;                     // first send to last receive
+  std::vector<std::uint32_t> latency_us;  // one per received message, unordered
+  double msgs_per_second() const { return seconds > 0 ? received / seconds : 0; }
+  double percentile_us(double p);
+};
+
+// The candidate header of message `index` for person `person`: ~200 bytes of msgpack,
+// realistic keys, the send time travels in the payload's first 8 bytes instead.
+std::string make_header(std::uint64_t index, std::uint64_t person, bool transactional);
+std::string person_id(std::uint64_t person);
+
+// Sends the load from one thread and reads every sink from another; returns when all sent
+// messages arrived or nothing arrived for `idle_timeout`.
+LoadResult run_load(zmq::context_t& ctx, const LoadSpec& spec,
+                    std::chrono::milliseconds idle_timeout = std::chrono::seconds(10));
+
+}  // namespace gk::bench
