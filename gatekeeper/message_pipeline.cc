@@ -3,9 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 #include <thread>
-
-#include "common/keys.h"
 
 namespace gk {
 
@@ -13,10 +12,9 @@ namespace {
 
 constexpr auto kStoreCheckInterval = std::chrono::milliseconds(500);
 constexpr auto kIdlePoll = std::chrono::milliseconds(100);
+constexpr auto kHeldPoll = std::chrono::milliseconds(10);
 
-PersonRef person_of(const MessageHeader& h) {
-  return {h.bu, h.user_id, h.email};
-}
+PersonRef person_of(const MessageHeader& h) { return {h.bu, h.user_id, h.email}; }
 
 }  // namespace
 
@@ -28,13 +26,15 @@ MessagePipeline::MessagePipeline(const Config& config, zmq::context_t& context,
       health_(health),
       decoder_(config.ingress.max_header_bytes),
       reader_(config.redis, config.cache, channels_),
+      forward_transactional_(config.on_store_unavailable.transactional ==
+                             TransactionalPolicy::kForward),
       ingress_(context, zmq::socket_type::pull),
       decisions_(context, zmq::socket_type::push),
       backoff_(config.on_store_unavailable.retry_initial_ms) {
   for (std::size_t i = 0; i < channels_.routable_count(); ++i) {
     outlets_.emplace_back(context, zmq::socket_type::push);
   }
-  batch_.reserve(config.ingress.batch_size);
+  slots_.resize(config.ingress.batch_size);
 }
 
 MessagePipeline::~MessagePipeline() = default;
@@ -56,14 +56,14 @@ void MessagePipeline::bind() {
 }
 
 void MessagePipeline::run(const std::atomic<bool>& stop) {
-  ensure_connected(Clock::now());
   bool draining = false;
+  std::array<zmq::pollitem_t, 2> items{};
   while (true) {
     const auto now = Clock::now();
-    if (!draining && stop.load()) {
+    if (!draining && stop.load(std::memory_order_relaxed)) {
       draining = true;
       health_.stopping = true;
-      spdlog::info("stopping: draining {} held and queued messages", held_.size());
+      spdlog::info("stopping: deciding what was taken ({} held)", held_.size());
     }
     ensure_connected(now);
     if (reader_.connected() && now - last_store_check_ > kStoreCheckInterval) {
@@ -72,41 +72,33 @@ void MessagePipeline::run(const std::atomic<bool>& stop) {
       if (!reader_.ping()) on_store_failure("PING failed");
     }
     if (reader_.connected() && !held_.empty()) retry_held();
-    expire_held(Clock::now(), false);
+    expire_held(now);
 
-    std::vector<zmq::pollitem_t> items = {{ingress_.handle(), 0, ZMQ_POLLIN, 0}};
+    items[0] = {ingress_.handle(), 0, ZMQ_POLLIN, 0};
     const int inval_fd = reader_.invalidation_fd();
-    if (inval_fd >= 0) items.push_back({nullptr, inval_fd, ZMQ_POLLIN, 0});
-    auto timeout = draining ? std::chrono::milliseconds(0) : kIdlePoll;
-    if (!held_.empty()) timeout = std::min(timeout, std::chrono::milliseconds(10));
+    items[1] = {nullptr, inval_fd, ZMQ_POLLIN, 0};
+    const std::size_t n_items = inval_fd >= 0 ? 2 : 1;
+    auto timeout = held_.empty() ? kIdlePoll : kHeldPoll;
+    if (draining) timeout = std::chrono::milliseconds(0);
     try {
-      zmq::poll(items.data(), items.size(), timeout);
+      zmq::poll(items.data(), n_items, timeout);
     } catch (const zmq::error_t& e) {
       if (e.num() != EINTR) throw;
       continue;
     }
-    if (items.size() > 1 && (items[1].revents & ZMQ_POLLIN)) {
+    // Invalidations first, so the batch below decides on what Redis holds now.
+    if (n_items > 1 && (items[1].revents & ZMQ_POLLIN)) {
       if (!reader_.drain_invalidations()) on_store_failure("invalidation link lost");
+      publish_reader_stats();
     }
     if (items[0].revents & ZMQ_POLLIN) {
-      batch_.clear();
-      while (batch_.size() < config_.ingress.batch_size) {
-        batch_.emplace_back();
-        if (!receive_one(batch_.back(), false)) {
-          batch_.pop_back();
-          break;
-        }
-      }
-      process(batch_, false);
+      take_batch();
       continue;
     }
     if (draining) {
-      // Intake is empty: what is left is held messages, which wait for the store until
-      // their deadline.
+      // Intake is empty; held messages wait for the store until their deadline.
       if (held_.empty()) break;
-      if (!reader_.connected()) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-      }
+      if (!reader_.connected()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
   }
   spdlog::info("drained: received={} forwarded={} suppressed={} rejected={} held={}",
@@ -114,12 +106,42 @@ void MessagePipeline::run(const std::atomic<bool>& stop) {
                stats_.rejected.get(), stats_.held.get());
 }
 
-bool MessagePipeline::receive_one(Pending& p, bool wait) {
+void MessagePipeline::take_batch() {
+  const auto now = Clock::now();
+  const bool store_blocked = !reader_.connected() || !held_.empty();
+  std::size_t parked = 0;
+  for (std::size_t taken = 0; taken < config_.ingress.batch_size; ++taken) {
+    Pending& p = slots_[parked];
+    if (!receive_one(p)) break;
+    p.received = now;
+    // A hit leaves at once; only misses wait for the batch's one round trip. A person's
+    // later messages miss on the same keys, so they queue behind the first: order holds.
+    if (handle(p, store_blocked) == Step::kNeedsFetch) ++parked;
+  }
+  if (parked > 0) resolve_parked(slots_, parked, false);
+  reader_.end_batch();
+  publish_reader_stats();
+}
+
+void MessagePipeline::retry_held() {
+  const std::size_t n = std::min(held_.size(), config_.ingress.batch_size);
+  retry_.resize(std::max(retry_.size(), n));
+  std::size_t parked = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    retry_[parked] = std::move(held_.front());
+    held_.pop_front();
+    stats_.held.set(held_.size());
+    if (handle(retry_[parked], false) == Step::kNeedsFetch) ++parked;
+  }
+  if (parked > 0) resolve_parked(retry_, parked, true);
+  reader_.end_batch();
+  publish_reader_stats();
+}
+
+bool MessagePipeline::receive_one(Pending& p) {
   p.frames.clear();
-  p.needs_fetch = false;
   zmq::message_t first;
-  auto flags = wait ? zmq::recv_flags::none : zmq::recv_flags::dontwait;
-  if (!ingress_.recv(first, flags)) return false;
+  if (!ingress_.recv(first, zmq::recv_flags::dontwait)) return false;
   bool more = first.more();
   p.frames.push_back(std::move(first));
   // A multipart message arrives whole, so the rest never blocks.
@@ -129,78 +151,61 @@ bool MessagePipeline::receive_one(Pending& p, bool wait) {
     more = next.more();
     p.frames.push_back(std::move(next));
   }
-  p.received = Clock::now();
   stats_.received.add();
   return true;
 }
 
-void MessagePipeline::process(std::vector<Pending>& batch, bool from_held) {
-  bool any_fetch = false;
-  std::vector<Pending*> unresolved;
-  const bool store_blocked = !reader_.connected() || (!from_held && !held_.empty());
+MessagePipeline::Step MessagePipeline::handle(Pending& p, bool store_blocked) {
   MessageHeader h;
-  for (Pending& p : batch) {
-    p.needs_fetch = false;
-    const HeaderStatus status = decoder_.decode(p.frames[0].data(), p.frames[0].size(), h);
-    if (status != HeaderStatus::kOk) {
-      reject(p, h.id, h.channel, Action::kReject, Reason::kMalformed, describe(status));
-      continue;
-    }
-    if (p.frames.size() > config_.ingress.max_frames) {
-      reject(p, h.id, h.channel, Action::kReject, Reason::kMalformed,
-             "message has more frames than ingress.max_frames");
-      continue;
-    }
-    auto channel = channels_.find_routable(h.channel);
-    if (!channel) {
-      reject(p, h.id, h.channel, Action::kReject, Reason::kUnknownChannel);
-      continue;
-    }
-    if (store_blocked) {
-      // Keep arrival order behind what is already held; only the exempt kind goes ahead.
-      if (!try_decide(p, h, *channel, true)) {
-        if (from_held) {
-          unresolved.push_back(&p);
-        } else {
-          hold(std::move(p), false);
-        }
-      }
-      continue;
-    }
-    if (!try_decide(p, h, *channel, false)) {
-      reader_.want(person_of(h));
-      p.needs_fetch = true;
-      any_fetch = true;
-    }
+  const HeaderStatus status = decoder_.decode(p.frames[0].data(), p.frames[0].size(), h);
+  if (status != HeaderStatus::kOk) {
+    reject(p, h.id, h.channel, Action::kReject, Reason::kMalformed, describe(status));
+    return Step::kDone;
   }
-  if (any_fetch) {
-    std::string error;
-    const bool fetched = reader_.fetch(error);
-    if (!fetched) on_store_failure(error);
-    for (Pending& p : batch) {
-      if (!p.needs_fetch) continue;
-      if (fetched) {
-        // The header decoded before; the frames have not moved, so decoding again is safe.
-        (void)decoder_.decode(p.frames[0].data(), p.frames[0].size(), h);
-        const auto channel = channels_.find_routable(h.channel);
-        if (try_decide(p, h, *channel, false)) continue;
-      }
-      unresolved.push_back(&p);
-    }
+  if (p.frames.size() > config_.ingress.max_frames) {
+    reject(p, h.id, h.channel, Action::kReject, Reason::kMalformed,
+           "message has more frames than ingress.max_frames");
+    return Step::kDone;
   }
+  const auto channel = channels_.find_routable(h.channel);
+  if (!channel) {
+    reject(p, h.id, h.channel, Action::kReject, Reason::kUnknownChannel);
+    return Step::kDone;
+  }
+  if (store_blocked) {
+    // Behind what is already held, only the exempt kind may go ahead.
+    if (!try_decide(p, h, *channel, true)) hold(std::move(p), false);
+    return Step::kDone;
+  }
+  if (try_decide(p, h, *channel, false)) return Step::kDone;
+  reader_.want(person_of(h));
+  return Step::kNeedsFetch;
+}
+
+void MessagePipeline::resolve_parked(std::vector<Pending>& slots, std::size_t count,
+                                     bool from_held) {
+  std::string error;
+  const bool fetched = reader_.fetch(error);
+  if (!fetched) on_store_failure(error);
+  MessageHeader h;
+  std::size_t unresolved_from = count;
+  for (std::size_t i = 0; i < count; ++i) {
+    Pending& p = slots[i];
+    if (fetched) {
+      // Decoded once already and not moved since, so this cannot fail.
+      (void)decoder_.decode(p.frames[0].data(), p.frames[0].size(), h);
+      if (try_decide(p, h, *channels_.find_routable(h.channel), false)) continue;
+      // Resolved keys can only be missing if the store failed mid-way: hold the rest.
+    }
+    unresolved_from = i;
+    break;
+  }
+  if (unresolved_from == count) return;
   if (from_held) {
-    for (auto it = unresolved.rbegin(); it != unresolved.rend(); ++it) hold(std::move(**it), true);
+    for (std::size_t i = count; i-- > unresolved_from;) hold(std::move(slots[i]), true);
   } else {
-    for (Pending* p : unresolved) hold(std::move(*p), false);
+    for (std::size_t i = unresolved_from; i < count; ++i) hold(std::move(slots[i]), false);
   }
-  reader_.end_batch();
-  stats_.cache_entries.set(reader_.cache().size());
-  const auto& rs = reader_.stats();
-  stats_.cache_hits.set(rs.hits);
-  stats_.cache_misses.set(rs.misses);
-  stats_.cache_invalidations.set(rs.invalidations);
-  stats_.cache_flushes.set(rs.flushes);
-  stats_.redis_fetch_rounds.set(rs.fetch_rounds);
 }
 
 bool MessagePipeline::try_decide(Pending& p, const MessageHeader& h, std::size_t channel,
@@ -211,13 +216,11 @@ bool MessagePipeline::try_decide(Pending& p, const MessageHeader& h, std::size_t
   in.require_address = channels_.config(channel).require_address;
   in.has_address = h.has_address();
   in.realtime_transactional = h.realtime_transactional();
-  in.forward_transactional_without_status =
-      config_.on_store_unavailable.transactional == TransactionalPolicy::kForward;
+  in.forward_transactional_without_status = forward_transactional_;
   OptOutRecord status;
   if (!without_store && reader_.resolve(person_of(h), status)) {
     in.status = &status;
-  } else if (!(in.realtime_transactional && in.forward_transactional_without_status &&
-               without_store)) {
+  } else if (!(without_store && in.realtime_transactional && forward_transactional_)) {
     return false;
   }
   const Verdict v = decide(in);
@@ -231,11 +234,7 @@ bool MessagePipeline::try_decide(Pending& p, const MessageHeader& h, std::size_t
 
 void MessagePipeline::hold(Pending&& p, bool at_front) {
   if (!at_front && held_.size() >= config_.on_store_unavailable.hold_max_messages) {
-    MessageHeader h;
-    (void)decoder_.decode(p.frames[0].data(), p.frames[0].size(), h);
-    const auto channel = channels_.find_routable(h.channel);
-    reject(p, h.id, channel ? std::string_view(channels_.name(*channel)) : h.channel,
-           Action::kReject, Reason::kStoreUnavailable, "held queue is full");
+    reject_held(p, Reason::kStoreUnavailable, "held queue is full");
     return;
   }
   if (at_front) {
@@ -247,30 +246,22 @@ void MessagePipeline::hold(Pending&& p, bool at_front) {
   stats_.held.set(held_.size());
 }
 
-void MessagePipeline::retry_held() {
-  std::vector<Pending> batch;
-  const std::size_t n = std::min(held_.size(), config_.ingress.batch_size);
-  batch.reserve(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    batch.push_back(std::move(held_.front()));
-    held_.pop_front();
-  }
-  stats_.held.set(held_.size());
-  process(batch, true);
-}
-
-void MessagePipeline::expire_held(Clock::time_point now, bool all) {
+void MessagePipeline::expire_held(Clock::time_point now) {
   const auto max_wait = std::chrono::milliseconds(config_.on_store_unavailable.hold_max_wait_ms);
-  while (!held_.empty() && (all || now - held_.front().received >= max_wait)) {
+  while (!held_.empty() && now - held_.front().received >= max_wait) {
     Pending p = std::move(held_.front());
     held_.pop_front();
-    MessageHeader h;
-    (void)decoder_.decode(p.frames[0].data(), p.frames[0].size(), h);
-    const auto channel = channels_.find_routable(h.channel);
-    reject(p, h.id, channel ? std::string_view(channels_.name(*channel)) : h.channel,
-           Action::kReject, Reason::kStoreUnavailable, "status store unreachable");
+    reject_held(p, Reason::kStoreUnavailable, "status store unreachable");
   }
   stats_.held.set(held_.size());
+}
+
+void MessagePipeline::reject_held(Pending& p, Reason reason, std::string_view detail) {
+  MessageHeader h;
+  (void)decoder_.decode(p.frames[0].data(), p.frames[0].size(), h);
+  const auto channel = channels_.find_routable(h.channel);
+  reject(p, h.id, channel ? std::string_view(channels_.name(*channel)) : h.channel,
+         Action::kReject, reason, detail);
 }
 
 void MessagePipeline::ensure_connected(Clock::time_point now) {
@@ -292,8 +283,8 @@ void MessagePipeline::ensure_connected(Clock::time_point now) {
   spdlog::warn("Redis unavailable ({}); retrying in {} ms", error, backoff_.count());
   stats_.store_errors.add();
   next_connect_ = now + backoff_;
-  backoff_ =
-      std::min(backoff_ * 2, std::chrono::milliseconds(config_.on_store_unavailable.retry_max_ms));
+  backoff_ = std::min(backoff_ * 2,
+                      std::chrono::milliseconds(config_.on_store_unavailable.retry_max_ms));
 }
 
 void MessagePipeline::on_store_failure(const std::string& error) {
@@ -302,7 +293,16 @@ void MessagePipeline::on_store_failure(const std::string& error) {
   reader_.disconnect();
   health_.redis_up = false;
   next_connect_ = Clock::now();
-  stats_.cache_entries.set(0);
+}
+
+void MessagePipeline::publish_reader_stats() {
+  const auto& rs = reader_.stats();
+  stats_.cache_entries.set(reader_.cache().size());
+  stats_.cache_hits.set(rs.hits);
+  stats_.cache_misses.set(rs.misses);
+  stats_.cache_invalidations.set(rs.invalidations);
+  stats_.cache_flushes.set(rs.flushes);
+  stats_.redis_fetch_rounds.set(rs.fetch_rounds);
 }
 
 void MessagePipeline::forward(std::size_t channel, Pending& p) {
@@ -313,7 +313,7 @@ void MessagePipeline::forward(std::size_t channel, Pending& p) {
     (void)out.send(p.frames[i], i + 1 < n ? zmq::send_flags::sndmore : zmq::send_flags::none);
   }
   stats_.forwarded.add();
-  count(channel, Action::kForward, Reason::kNone);
+  stats_.by_channel_reason[channel][static_cast<std::size_t>(Reason::kNone)].add();
 }
 
 void MessagePipeline::reject(Pending& p, std::string_view id, std::string_view channel,
@@ -351,14 +351,9 @@ void MessagePipeline::reject(Pending& p, std::string_view id, std::string_view c
     stats_.rejected.add();
   }
   const auto index = channels_.find_routable(channel);
-  count(index ? *index : kMaxChannelTypes, action, reason);
-  if (reason == Reason::kMalformed) {
-    spdlog::debug("malformed message id='{}': {}", id, detail);
-  }
-}
-
-void MessagePipeline::count(std::size_t channel_slot, Action, Reason reason) {
-  stats_.by_channel_reason[channel_slot][static_cast<std::size_t>(reason)].add();
+  stats_.by_channel_reason[index ? *index : kMaxChannelTypes][static_cast<std::size_t>(reason)]
+      .add();
+  if (reason == Reason::kMalformed) spdlog::debug("malformed message id='{}': {}", id, detail);
 }
 
 }  // namespace gk

@@ -42,23 +42,30 @@ class MessagePipeline {
   struct Pending {
     std::vector<zmq::message_t> frames;
     Clock::time_point received;
-    bool needs_fetch = false;
   };
+  enum class Step { kDone, kNeedsFetch };
 
-  bool receive_one(Pending& p, bool wait);
-  void process(std::vector<Pending>& batch, bool from_held);
-  // Decides one message whose header decoded; false when it must wait for the store.
-  bool try_decide(Pending& p, const MessageHeader& h, std::size_t channel, bool resolved_only);
-  void hold(Pending&& p, bool at_front);
+  void take_batch();
   void retry_held();
-  void expire_held(Clock::time_point now, bool all);
+  bool receive_one(Pending& p);
+  // Decides `p` if it can without a round trip (malformed, unknown channel, cache hit, exempt
+  // while the store is down) or holds it; otherwise notes what to fetch and says so.
+  Step handle(Pending& p, bool store_blocked);
+  // Fetches what the parked messages need in one pipeline, then decides them in order; on a
+  // store failure they are held (at the front when they came from the held queue).
+  void resolve_parked(std::vector<Pending>& slots, std::size_t count, bool from_held);
+  bool try_decide(Pending& p, const MessageHeader& h, std::size_t channel, bool without_store);
+  void hold(Pending&& p, bool at_front);
+  void expire_held(Clock::time_point now);
   void ensure_connected(Clock::time_point now);
   void on_store_failure(const std::string& error);
+  void publish_reader_stats();
 
   void forward(std::size_t channel, Pending& p);
   void reject(Pending& p, std::string_view id, std::string_view channel, Action action,
               Reason reason, std::string_view detail = {});
-  void count(std::size_t channel_slot, Action action, Reason reason);
+  // Rejects with what can still be read of the header (used for held messages that give up).
+  void reject_held(Pending& p, Reason reason, std::string_view detail);
 
   const Config& config_;
   ChannelRegistry channels_;
@@ -66,19 +73,21 @@ class MessagePipeline {
   Health& health_;
   HeaderDecoder decoder_;
   StatusReader reader_;
+  const bool forward_transactional_;
 
   zmq::socket_t ingress_;
   zmq::socket_t decisions_;
   std::vector<zmq::socket_t> outlets_;  // by routable channel index
 
-  std::vector<Pending> batch_;
+  // Reused across batches so a turn of the loop allocates nothing once warmed up.
+  std::vector<Pending> slots_;
+  std::vector<Pending> retry_;
   std::deque<Pending> held_;
   Clock::time_point next_connect_{};
   std::chrono::milliseconds backoff_;
   Clock::time_point last_store_check_{};
   msgpack::sbuffer decision_buffer_;
   std::string reason_text_;
-  std::string lower_email_;
 };
 
 }  // namespace gk
