@@ -463,10 +463,13 @@ void read_ingress(Reader& r, const toml::table* t, IngressConfig& c,
 void read_egress(Reader& r, const toml::table* t, EgressConfig& c,
                  std::vector<BoundEndpoint>& bound) {
   const toml::table& s = or_empty(t);
-  r.only_keys(s, "egress", {"decisions", "events", "sndhwm"});
+  r.only_keys(s, "egress",
+              {"decisions", "events", "sndhwm", "channel_backlog", "drain_timeout_ms"});
   const bool decisions_ok = r.string(s, "egress", "decisions", c.decisions, endpoint_problem);
   const bool events_ok = r.string(s, "egress", "events", c.events, endpoint_problem);
   r.integer(s, "egress", "sndhwm", 1, kMaxHighWater, c.sndhwm);
+  r.integer(s, "egress", "channel_backlog", 0, kMaxHighWater, c.channel_backlog);
+  r.integer(s, "egress", "drain_timeout_ms", 0, 600000, c.drain_timeout_ms);
   add_endpoint(bound, decisions_ok, "egress.decisions", t, "decisions", c.decisions);
   add_endpoint(bound, events_ok, "egress.events", t, "events", c.events);
 }

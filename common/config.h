@@ -32,6 +32,11 @@ struct EgressConfig {
   std::string decisions = "tcp://127.0.0.1:5571";
   std::string events = "tcp://127.0.0.1:5590";
   int sndhwm = 100000;
+  // Permitted messages kept in process for one channel whose adapter is full or absent,
+  // while the other channels keep flowing; when one backlog is full, intake pauses.
+  int channel_backlog = 10000;
+  // How long a stop waits for stalled adapters to take their backlog.
+  int drain_timeout_ms = 10000;
 };
 
 struct RedisConfig {

@@ -14,7 +14,9 @@ constexpr auto kStoreCheckInterval = std::chrono::milliseconds(500);
 constexpr auto kIdlePoll = std::chrono::milliseconds(100);
 constexpr auto kHeldPoll = std::chrono::milliseconds(10);
 
-PersonRef person_of(const MessageHeader& h) { return {h.bu, h.user_id, h.email}; }
+PersonRef person_of(const MessageHeader& h) {
+  return {h.bu, h.user_id, h.email};
+}
 
 }  // namespace
 
@@ -30,11 +32,15 @@ MessagePipeline::MessagePipeline(const Config& config, zmq::context_t& context,
                              TransactionalPolicy::kForward),
       ingress_(context, zmq::socket_type::pull),
       decisions_(context, zmq::socket_type::push),
+      backlog_limit_(static_cast<std::size_t>(std::max(config.egress.channel_backlog, 1))),
       backoff_(config.on_store_unavailable.retry_initial_ms) {
   for (std::size_t i = 0; i < channels_.routable_count(); ++i) {
     outlets_.emplace_back(context, zmq::socket_type::push);
   }
+  backlog_.resize(outlets_.size());
   slots_.resize(config.ingress.batch_size);
+  poll_items_.reserve(2 + outlets_.size());
+  poll_channels_.reserve(outlets_.size());
 }
 
 MessagePipeline::~MessagePipeline() = default;
@@ -57,13 +63,15 @@ void MessagePipeline::bind() {
 
 void MessagePipeline::run(const std::atomic<bool>& stop) {
   bool draining = false;
-  std::array<zmq::pollitem_t, 2> items{};
+  Clock::time_point drain_deadline{};
   while (true) {
     const auto now = Clock::now();
     if (!draining && stop.load(std::memory_order_relaxed)) {
       draining = true;
+      drain_deadline = now + std::chrono::milliseconds(config_.egress.drain_timeout_ms);
       health_.stopping = true;
-      spdlog::info("stopping: deciding what was taken ({} held)", held_.size());
+      spdlog::info("stopping: deciding what was taken ({} held, {} waiting for adapters)",
+                   held_.size(), backlog_total());
     }
     ensure_connected(now);
     if (reader_.connected() && now - last_store_check_ > kStoreCheckInterval) {
@@ -71,33 +79,57 @@ void MessagePipeline::run(const std::atomic<bool>& stop) {
       last_store_check_ = now;
       if (!reader_.ping()) on_store_failure("PING failed");
     }
-    if (reader_.connected() && !held_.empty()) retry_held();
+    if (reader_.connected() && !held_.empty() && !intake_paused_) retry_held();
     expire_held(now);
 
-    items[0] = {ingress_.handle(), 0, ZMQ_POLLIN, 0};
+    // Intake pauses while an adapter's backlog is full: the senders feel it instead.
+    poll_items_.clear();
+    poll_channels_.clear();
+    const bool poll_ingress = !intake_paused_;
+    if (poll_ingress) poll_items_.push_back({ingress_.handle(), 0, ZMQ_POLLIN, 0});
     const int inval_fd = reader_.invalidation_fd();
-    items[1] = {nullptr, inval_fd, ZMQ_POLLIN, 0};
-    const std::size_t n_items = inval_fd >= 0 ? 2 : 1;
+    const bool poll_inval = inval_fd >= 0;
+    if (poll_inval) poll_items_.push_back({nullptr, inval_fd, ZMQ_POLLIN, 0});
+    for (std::size_t c = 0; c < backlog_.size(); ++c) {
+      if (backlog_[c].empty()) continue;
+      poll_items_.push_back({outlets_[c].handle(), 0, ZMQ_POLLOUT, 0});
+      poll_channels_.push_back(c);
+    }
     auto timeout = held_.empty() ? kIdlePoll : kHeldPoll;
-    if (draining) timeout = std::chrono::milliseconds(0);
+    if (draining) {
+      timeout = (held_.empty() && poll_channels_.empty()) ? std::chrono::milliseconds(0)
+                                                          : std::chrono::milliseconds(5);
+    }
     try {
-      zmq::poll(items.data(), n_items, timeout);
+      zmq::poll(poll_items_.data(), poll_items_.size(), timeout);
     } catch (const zmq::error_t& e) {
       if (e.num() != EINTR) throw;
       continue;
     }
+    const std::size_t inval_at = poll_ingress ? 1 : 0;
     // Invalidations first, so the batch below decides on what Redis holds now.
-    if (n_items > 1 && (items[1].revents & ZMQ_POLLIN)) {
+    if (poll_inval && (poll_items_[inval_at].revents & ZMQ_POLLIN)) {
       if (!reader_.drain_invalidations()) on_store_failure("invalidation link lost");
       publish_reader_stats();
     }
-    if (items[0].revents & ZMQ_POLLIN) {
+    const std::size_t channels_at = inval_at + (poll_inval ? 1 : 0);
+    for (std::size_t i = 0; i < poll_channels_.size(); ++i) {
+      if (poll_items_[channels_at + i].revents & ZMQ_POLLOUT) flush_backlog(poll_channels_[i]);
+    }
+    if (poll_ingress && (poll_items_[0].revents & ZMQ_POLLIN)) {
       take_batch();
       continue;
     }
     if (draining) {
-      // Intake is empty; held messages wait for the store until their deadline.
-      if (held_.empty()) break;
+      const std::size_t waiting = backlog_total();
+      if (held_.empty() && waiting == 0 && !intake_paused_) break;
+      if (Clock::now() >= drain_deadline && held_.empty()) {
+        spdlog::error(
+            "stop: {} permitted messages still wait for stalled adapters after {} ms; "
+            "they are not delivered",
+            waiting, config_.egress.drain_timeout_ms);
+        break;
+      }
       if (!reader_.connected()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
   }
@@ -110,7 +142,7 @@ void MessagePipeline::take_batch() {
   const auto now = Clock::now();
   const bool store_blocked = !reader_.connected() || !held_.empty();
   std::size_t parked = 0;
-  for (std::size_t taken = 0; taken < config_.ingress.batch_size; ++taken) {
+  for (std::size_t taken = 0; taken < config_.ingress.batch_size && !intake_paused_; ++taken) {
     Pending& p = slots_[parked];
     if (!receive_one(p)) break;
     p.received = now;
@@ -260,8 +292,8 @@ void MessagePipeline::reject_held(Pending& p, Reason reason, std::string_view de
   MessageHeader h;
   (void)decoder_.decode(p.frames[0].data(), p.frames[0].size(), h);
   const auto channel = channels_.find_routable(h.channel);
-  reject(p, h.id, channel ? std::string_view(channels_.name(*channel)) : h.channel,
-         Action::kReject, reason, detail);
+  reject(p, h.id, channel ? std::string_view(channels_.name(*channel)) : h.channel, Action::kReject,
+         reason, detail);
 }
 
 void MessagePipeline::ensure_connected(Clock::time_point now) {
@@ -283,8 +315,8 @@ void MessagePipeline::ensure_connected(Clock::time_point now) {
   spdlog::warn("Redis unavailable ({}); retrying in {} ms", error, backoff_.count());
   stats_.store_errors.add();
   next_connect_ = now + backoff_;
-  backoff_ = std::min(backoff_ * 2,
-                      std::chrono::milliseconds(config_.on_store_unavailable.retry_max_ms));
+  backoff_ =
+      std::min(backoff_ * 2, std::chrono::milliseconds(config_.on_store_unavailable.retry_max_ms));
 }
 
 void MessagePipeline::on_store_failure(const std::string& error) {
@@ -306,14 +338,59 @@ void MessagePipeline::publish_reader_stats() {
 }
 
 void MessagePipeline::forward(std::size_t channel, Pending& p) {
-  zmq::socket_t& out = outlets_[channel];
-  const std::size_t n = p.frames.size();
-  for (std::size_t i = 0; i < n; ++i) {
-    // Blocking at the high-water mark is the backpressure: intake slows, nothing is dropped.
-    (void)out.send(p.frames[i], i + 1 < n ? zmq::send_flags::sndmore : zmq::send_flags::none);
+  auto& backlog = backlog_[channel];
+  if (backlog.empty() && try_send(outlets_[channel], p.frames)) {
+    stats_.forwarded.add();
+    stats_.by_channel_reason[channel][static_cast<std::size_t>(Reason::kNone)].add();
+    return;
   }
-  stats_.forwarded.add();
-  stats_.by_channel_reason[channel][static_cast<std::size_t>(Reason::kNone)].add();
+  // Behind what already waits for this adapter, to keep the order it receives in.
+  backlog.push_back(std::move(p.frames));
+  stats_.backlog.set(backlog_total());
+  if (backlog.size() >= backlog_limit_ && !intake_paused_) {
+    intake_paused_ = true;
+    stats_.intake_pauses.add();
+    spdlog::warn("channel {} adapter is not taking messages ({} waiting); pausing intake",
+                 channels_.name(channel), backlog.size());
+  }
+}
+
+bool MessagePipeline::try_send(zmq::socket_t& socket, std::vector<zmq::message_t>& frames) {
+  const std::size_t n = frames.size();
+  // ZeroMQ checks the high-water mark on a message's first frame only: once it is taken,
+  // the remaining frames of the message are taken too.
+  if (!socket.send(frames[0], n > 1 ? zmq::send_flags::sndmore | zmq::send_flags::dontwait
+                                    : zmq::send_flags::dontwait)) {
+    return false;
+  }
+  for (std::size_t i = 1; i < n; ++i) {
+    (void)socket.send(frames[i], i + 1 < n ? zmq::send_flags::sndmore : zmq::send_flags::none);
+  }
+  return true;
+}
+
+void MessagePipeline::flush_backlog(std::size_t channel) {
+  auto& backlog = backlog_[channel];
+  while (!backlog.empty() && try_send(outlets_[channel], backlog.front())) {
+    backlog.pop_front();
+    stats_.forwarded.add();
+    stats_.by_channel_reason[channel][static_cast<std::size_t>(Reason::kNone)].add();
+  }
+  stats_.backlog.set(backlog_total());
+  if (intake_paused_) {
+    bool any_full = false;
+    for (const auto& b : backlog_) any_full = any_full || b.size() >= backlog_limit_;
+    if (!any_full) {
+      intake_paused_ = false;
+      spdlog::info("adapters are taking messages again; intake resumes");
+    }
+  }
+}
+
+std::size_t MessagePipeline::backlog_total() const noexcept {
+  std::size_t n = 0;
+  for (const auto& b : backlog_) n += b.size();
+  return n;
 }
 
 void MessagePipeline::reject(Pending& p, std::string_view id, std::string_view channel,

@@ -62,6 +62,10 @@ class MessagePipeline {
   void publish_reader_stats();
 
   void forward(std::size_t channel, Pending& p);
+  // Sends without blocking; false when the adapter's socket is full or has no peer.
+  bool try_send(zmq::socket_t& socket, std::vector<zmq::message_t>& frames);
+  void flush_backlog(std::size_t channel);
+  std::size_t backlog_total() const noexcept;
   void reject(Pending& p, std::string_view id, std::string_view channel, Action action,
               Reason reason, std::string_view detail = {});
   // Rejects with what can still be read of the header (used for held messages that give up).
@@ -79,7 +83,14 @@ class MessagePipeline {
   zmq::socket_t decisions_;
   std::vector<zmq::socket_t> outlets_;  // by routable channel index
 
+  // Permitted messages waiting for a full or absent adapter, per channel, in order.
+  std::vector<std::deque<std::vector<zmq::message_t>>> backlog_;
+  const std::size_t backlog_limit_;
+  bool intake_paused_ = false;
+
   // Reused across batches so a turn of the loop allocates nothing once warmed up.
+  std::vector<zmq::pollitem_t> poll_items_;
+  std::vector<std::size_t> poll_channels_;
   std::vector<Pending> slots_;
   std::vector<Pending> retry_;
   std::deque<Pending> held_;

@@ -58,6 +58,10 @@ std::string Metrics::render() const {
         static_cast<double>(s.held.get()));
   counter("gk_messages_held_total", "Messages that had to wait for the status store.",
           s.held_total);
+  gauge("gk_messages_backlog", "Permitted messages waiting for a full or absent channel adapter.",
+        static_cast<double>(s.backlog.get()));
+  counter("gk_intake_pauses_total", "Times intake paused because an adapter backlog was full.",
+          s.intake_pauses);
 
   auto by_reason = family("gk_decisions_total",
                           "Messages by verdict, reason and channel (reason \"\" = forwarded).",

@@ -24,7 +24,7 @@ class LocalCounter {
 };
 
 // What the message loop has done. Conservation: received = forwarded + suppressed +
-// rejected + held (+ in flight inside one loop turn).
+// rejected + held + backlog (+ in flight inside one loop turn).
 struct PipelineStats {
   LocalCounter received;
   LocalCounter forwarded;
@@ -32,6 +32,8 @@ struct PipelineStats {
   LocalCounter rejected;
   LocalCounter held;  // gauge: waiting for the store
   LocalCounter held_total;
+  LocalCounter backlog;  // gauge: permitted messages waiting for full or absent adapters
+  LocalCounter intake_pauses;
   LocalCounter store_errors;
   LocalCounter reconnects;
   LocalCounter cache_hits;

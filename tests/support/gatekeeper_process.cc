@@ -28,6 +28,7 @@ std::string GatekeeperOptions::toml() const {
     << "[egress]\n"
     << "decisions = \"" << tcp_endpoint(decisions_port) << "\"\n"
     << "events = \"" << tcp_endpoint(system_events_port) << "\"\n"
+    << "channel_backlog = " << channel_backlog << "\n"
     << "[channels.MAIL]\naliases = [\"EMAIL\"]\n"
     << "endpoint = \"" << tcp_endpoint(mail_port) << "\"\nrequire_address = true\n"
     << "[channels.SMS]\n"

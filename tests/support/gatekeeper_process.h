@@ -19,6 +19,7 @@ struct GatekeeperOptions {
   std::string auth_token = "test-token";
   std::string log_level = "debug";
   int batch_size = 512;
+  int channel_backlog = 10000;
   std::string extra_toml;  // appended as is: whole tables only
 
   int messages_port;

@@ -24,11 +24,15 @@ Rig::~Rig() {
   decisions.reset();
 }
 
-void Rig::start() {
+void Rig::connect_mail_adapter() {
+  mail = std::make_unique<Sink>(ctx, gk->mail());
+}
+
+void Rig::start(bool connect_mail) {
   gk = std::make_unique<GatekeeperProcess>(opts);
   if (!gk->wait_ready()) throw std::runtime_error("gatekeeper not ready:\n" + gk->log());
   sender = std::make_unique<Sender>(ctx, gk->messages());
-  mail = std::make_unique<Sink>(ctx, gk->mail());
+  if (connect_mail) connect_mail_adapter();
   sms = std::make_unique<Sink>(ctx, gk->sms());
   push = std::make_unique<Sink>(ctx, gk->push());
   decisions = std::make_unique<Sink>(ctx, gk->decisions());
@@ -40,16 +44,19 @@ Outcomes Rig::collect(std::size_t count, std::chrono::milliseconds quiet) {
     Sink* sink;
     const char* name;
   };
-  const Source sources[] = {{mail.get(), "MAIL"},
-                            {sms.get(), "SMS"},
-                            {push.get(), "PUSH_NOTIFICATION"},
-                            {decisions.get(), nullptr}};
+  std::vector<Source> sources;
+  if (mail) sources.push_back({mail.get(), "MAIL"});
+  sources.push_back({sms.get(), "SMS"});
+  sources.push_back({push.get(), "PUSH_NOTIFICATION"});
+  sources.push_back({decisions.get(), nullptr});
+  std::vector<zmq::pollitem_t> items(sources.size());
   while (out.size() < count) {
-    zmq::pollitem_t items[4];
-    for (int i = 0; i < 4; ++i) items[i] = {sources[i].sink->socket().handle(), 0, ZMQ_POLLIN, 0};
-    zmq::poll(items, 4, quiet);
+    for (std::size_t i = 0; i < sources.size(); ++i) {
+      items[i] = {sources[i].sink->socket().handle(), 0, ZMQ_POLLIN, 0};
+    }
+    zmq::poll(items.data(), items.size(), quiet);
     bool any = false;
-    for (int i = 0; i < 4; ++i) {
+    for (std::size_t i = 0; i < sources.size(); ++i) {
       if (!(items[i].revents & ZMQ_POLLIN)) continue;
       any = true;
       auto frames = sources[i].sink->receive(std::chrono::milliseconds(0));

@@ -29,8 +29,10 @@ class Rig {
   explicit Rig(bool persistent_redis = false);
   ~Rig();
 
-  // Starts the gatekeeper with `opts` (edit them first) and waits until it is ready.
-  void start();
+  // Starts the gatekeeper with `opts` (edit them first) and waits until it is ready. Without
+  // `connect_mail`, the MAIL adapter stays away until connect_mail_adapter().
+  void start(bool connect_mail = true);
+  void connect_mail_adapter();
 
   // Reads adapters and decisions until `count` outcomes arrived or nothing came for
   // `quiet`; every message id must appear once (a second arrival is recorded as a duplicate).
