@@ -682,10 +682,42 @@ void check_distinct(Reader& r, const std::vector<BoundEndpoint>& bound) {
   }
 }
 
+std::string z85_key_problem(std::string_view key) {
+  static constexpr std::string_view kZ85 =
+      "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
+  if (key.size() != 40) return "must be a 40-character Z85 CURVE key";
+  for (char ch : key) {
+    if (kZ85.find(ch) == std::string_view::npos) return "is not Z85 text";
+  }
+  return {};
+}
+
+void read_curve(Reader& r, const toml::table* t, CurveConfig& c) {
+  if (t == nullptr) return;
+  r.only_keys(*t, "curve",
+              {"enabled", "secret_key", "secret_key_file", "allowed_clients",
+               "allowed_clients_file"});
+  r.boolean(*t, "curve", "enabled", c.enabled);
+  r.string(*t, "curve", "secret_key", c.secret_key, z85_key_problem);
+  r.string(*t, "curve", "secret_key_file", c.secret_key_file);
+  r.strings(*t, "curve", "allowed_clients", c.allowed_clients, z85_key_problem);
+  r.string(*t, "curve", "allowed_clients_file", c.allowed_clients_file);
+  if (!c.enabled) return;
+  if (c.secret_key.empty() == c.secret_key_file.empty()) {
+    r.fail("curve.secret_key", line_at(t, "enabled"),
+           "set exactly one of curve.secret_key and curve.secret_key_file");
+  }
+  if (c.allowed_clients.empty() && c.allowed_clients_file.empty()) {
+    r.fail("curve.allowed_clients", line_at(t, "enabled"),
+           "CURVE needs at least one allowed client key (allowed_clients or "
+           "allowed_clients_file)");
+  }
+}
+
 void read_config(Reader& r, const toml::table& root, Config& config) {
-  r.only_keys(
-      root, "",
-      {"ingress", "egress", "channels", "redis", "http", "log", "cache", "on_store_unavailable"});
+  r.only_keys(root, "",
+              {"ingress", "egress", "channels", "redis", "http", "log", "cache",
+               "on_store_unavailable", "curve"});
   std::vector<BoundEndpoint> bound;
   read_ingress(r, r.table(root, "", "ingress"), config.ingress, bound);
   read_egress(r, r.table(root, "", "egress"), config.egress, bound);
@@ -695,6 +727,7 @@ void read_config(Reader& r, const toml::table& root, Config& config) {
   read_log(r, r.table(root, "", "log"), config.log);
   read_cache(r, r.table(root, "", "cache"), config.cache);
   read_store_unavailable(r, r.table(root, "", "on_store_unavailable"), config.on_store_unavailable);
+  read_curve(r, r.table(root, "", "curve"), config.curve);
   check_distinct(r, bound);
 }
 

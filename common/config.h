@@ -92,6 +92,16 @@ struct StoreUnavailableConfig {
   int retry_max_ms = 2000;                 // reconnect backoff cap
 };
 
+// ZeroMQ CURVE on the ingress sockets: they become CURVE servers and a ZAP handler admits
+// only the listed client public keys. Keys are Z85 text (40 characters).
+struct CurveConfig {
+  bool enabled = false;
+  std::string secret_key;                    // the server's secret key, or:
+  std::string secret_key_file;               // a file holding it (first line)
+  std::vector<std::string> allowed_clients;  // client public keys, and/or:
+  std::string allowed_clients_file;          // one public key per line, # comments
+};
+
 struct Config {
   IngressConfig ingress;
   EgressConfig egress;
@@ -101,6 +111,7 @@ struct Config {
   LogConfig log;
   CacheConfig cache;
   StoreUnavailableConfig on_store_unavailable;
+  CurveConfig curve;
 };
 
 using ConfigPtr = std::shared_ptr<const Config>;

@@ -12,12 +12,14 @@
 #include <thread>
 
 #include "common/config.h"
+#include "gatekeeper/curve.h"
 #include "gatekeeper/server.h"
 
 namespace {
 
 constexpr const char* kUsage = R"(Usage: gatekeeper --config FILE
        gatekeeper --check-config FILE
+       gatekeeper --gen-curve-keypair
        gatekeeper --version | --help
 
 Gatekeeper forwards candidate messages to channel adapters only when the person has not
@@ -25,6 +27,8 @@ opted out, and reports every other message on the decisions outlet with a reason
 
   --config FILE        run with the TOML configuration FILE
   --check-config FILE  validate FILE, print every problem with its key, exit 0 or 2
+  --gen-curve-keypair  print a new CURVE keypair (Z85): the secret for [curve] of the
+                       gatekeeper or a sender, the public key for allowed_clients
   --version            print the version
   --help               print this text
 
@@ -62,6 +66,11 @@ int main(int argc, char** argv) {
     const std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
       std::fputs(kUsage, stdout);
+      return 0;
+    }
+    if (arg == "--gen-curve-keypair") {
+      const auto [pub, sec] = gk::generate_curve_keypair();
+      std::printf("public_key = \"%s\"\nsecret_key = \"%s\"\n", pub.c_str(), sec.c_str());
       return 0;
     }
     if (arg == "--version") {

@@ -6,6 +6,8 @@
 #include <array>
 #include <thread>
 
+#include "gatekeeper/curve.h"
+
 namespace gk {
 
 namespace {
@@ -45,10 +47,11 @@ MessagePipeline::MessagePipeline(const Config& config, zmq::context_t& context,
 
 MessagePipeline::~MessagePipeline() = default;
 
-void MessagePipeline::bind() {
+void MessagePipeline::bind(const std::string& curve_secret) {
   // Linger lets a stop flush what is queued for adapters that are still connected.
   constexpr int kLingerMs = 10000;
   ingress_.set(zmq::sockopt::rcvhwm, config_.ingress.rcvhwm);
+  if (!curve_secret.empty()) make_curve_server(ingress_, curve_secret);
   ingress_.bind(config_.ingress.messages);
   decisions_.set(zmq::sockopt::sndhwm, config_.egress.sndhwm);
   decisions_.set(zmq::sockopt::linger, kLingerMs);

@@ -33,7 +33,8 @@ class MessagePipeline {
   MessagePipeline& operator=(const MessagePipeline&) = delete;
 
   // Binds every socket; throws zmq::error_t naming nothing, so the caller adds the endpoint.
-  void bind();
+  // With a CURVE secret the ingress socket is a CURVE server.
+  void bind(const std::string& curve_secret = {});
   // Runs until `stop` is set, then drains: what was received is decided, held messages get
   // until their deadline, outlets flush. Returns when nothing is left.
   void run(const std::atomic<bool>& stop);
