@@ -683,6 +683,7 @@ void check_distinct(Reader& r, const std::vector<BoundEndpoint>& bound) {
 }
 
 std::string z85_key_problem(std::string_view key) {
+  if (key.empty()) return {};  // unset; whether it is needed is checked with `enabled`
   static constexpr std::string_view kZ85 =
       "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
   if (key.size() != 40) return "must be a 40-character Z85 CURVE key";
