@@ -12,6 +12,7 @@
 
 #include "bench/forwarder.h"
 #include "bench/load.h"
+#include "bench/soak.h"
 #include "common/redis_connection.h"
 #include "tests/support/gatekeeper_process.h"
 #include "tests/support/ports.h"
@@ -24,6 +25,7 @@ using nlohmann::json;
 namespace {
 
 constexpr const char* kUsage = R"(Usage: gk-bench [--quick] [--json] [--scenarios a,b,...]
+       gk-bench soak [MINUTES [RATE [RESTART_EVERY_S]]]
        gk-bench forwarder IN OUT
 
 Runs the scenarios (default all): baseline, warm, cold, transactional, paced, each as
@@ -108,6 +110,11 @@ void seed(test::RedisServer& redis, std::uint64_t first, std::uint64_t count,
 
 int main(int argc, char** argv) {
   if (argc == 4 && std::strcmp(argv[1], "forwarder") == 0) return run_forwarder(argv[2], argv[3]);
+  if (argc >= 2 && std::strcmp(argv[1], "soak") == 0) {
+    return run_soak(argc > 2 ? std::stod(argv[2]) : 10.0,
+                    argc > 3 ? static_cast<unsigned>(std::stoul(argv[3])) : 20000,
+                    argc > 4 ? static_cast<unsigned>(std::stoul(argv[4])) : 60);
+  }
   bool quick = false, as_json = false;
   std::string scenarios = "baseline,warm,cold,transactional,paced";
   for (int i = 1; i < argc; ++i) {

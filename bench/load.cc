@@ -1,13 +1,13 @@
 #include "bench/load.h"
 
-#include <msgpack.hpp>
-
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstring>
 #include <random>
 #include <thread>
+
+#include "common/client.h"
 
 namespace gk::bench {
 
@@ -29,35 +29,20 @@ std::string person_id(std::uint64_t person) {
 }
 
 std::string make_header(std::uint64_t index, std::uint64_t person, bool transactional) {
-  msgpack::sbuffer buf;
-  msgpack::packer<msgpack::sbuffer> pk(buf);
   char id[32];
   std::snprintf(id, sizeof(id), "msg-%012llu", static_cast<unsigned long long>(index));
   const std::string who = person_id(person);
-  pk.pack_map(6);
-  pk.pack(std::string_view("id"));
-  pk.pack(std::string_view(id));
-  pk.pack(std::string_view("channel"));
-  pk.pack(std::string_view("MAIL"));
-  pk.pack(std::string_view("user"));
-  pk.pack_map(2);
-  pk.pack(std::string_view("id"));
-  pk.pack(who);
-  pk.pack(std::string_view("bu"));
-  pk.pack(std::string_view("retail-eu"));
-  pk.pack(std::string_view("to"));
-  pk.pack(who + "@mail.example.com");
-  pk.pack(std::string_view("campaign"));
-  pk.pack_map(3);
-  pk.pack(std::string_view("id"));
-  pk.pack(std::string_view(transactional ? "password-reset" : "winter-newsletter-2026"));
-  pk.pack(std::string_view("type"));
-  pk.pack(std::string_view(transactional ? "realtime" : "batch"));
-  pk.pack(std::string_view("transactional"));
-  pk.pack(transactional);
-  pk.pack(std::string_view("template"));
-  pk.pack(std::string_view("tpl-7c1e5a9d-newsletter-hero-variant-b-locale-en-GB-v12"));
-  return std::string(buf.data(), buf.size());
+  return client::HeaderBuilder()
+      .id(id)
+      .channel("MAIL")
+      .user_id(who)
+      .bu("retail-eu")
+      .to(who + "@mail.example.com")
+      .campaign(transactional ? "password-reset" : "winter-newsletter-2026",
+                transactional ? client::CampaignType::kRealtime : client::CampaignType::kBatch,
+                transactional)
+      .extra("template", "tpl-7c1e5a9d-newsletter-hero-variant-b-locale-en-GB-v12")
+      .build();
 }
 
 double LoadResult::percentile_us(double p) {
