@@ -20,7 +20,11 @@ struct GatekeeperOptions {
   std::string log_level = "debug";
   int batch_size = 512;
   int channel_backlog = 10000;
-  std::string extra_toml;  // appended as is: whole tables only
+  int rcvhwm = 100000;
+  int sndhwm = 100000;
+  std::string extra_toml;   // appended as is: whole tables only
+  std::string redis_extra;  // lines added inside [redis], e.g. "history_length = 3"
+  std::string http_extra;   // lines added inside [http], e.g. "max_body_bytes = 2048"
 
   int messages_port;
   int events_port;
