@@ -12,6 +12,7 @@
 
 #include "bench/forwarder.h"
 #include "bench/load.h"
+#include "bench/propagation.h"
 #include "bench/sigkill.h"
 #include "bench/soak.h"
 #include "common/redis_connection.h"
@@ -27,6 +28,7 @@ namespace {
 
 constexpr const char* kUsage = R"(Usage: gk-bench [--quick] [--json] [--scenarios a,b,...]
        gk-bench soak [MINUTES [RATE [RESTART_EVERY_S]]]
+       gk-bench propagation [TRIALS] [--json]
        gk-bench sigkill
        gk-bench forwarder IN OUT
 
@@ -113,6 +115,18 @@ void seed(test::RedisServer& redis, std::uint64_t first, std::uint64_t count,
 int main(int argc, char** argv) {
   if (argc == 4 && std::strcmp(argv[1], "forwarder") == 0) return run_forwarder(argv[2], argv[3]);
   if (argc == 2 && std::strcmp(argv[1], "sigkill") == 0) return run_sigkill_measurement();
+  if (argc >= 2 && std::strcmp(argv[1], "propagation") == 0) {
+    int trials = 200;
+    bool json_out = false;
+    for (int i = 2; i < argc; ++i) {
+      if (std::strcmp(argv[i], "--json") == 0) {
+        json_out = true;
+      } else {
+        trials = std::stoi(argv[i]);
+      }
+    }
+    return run_propagation(trials, json_out);
+  }
   if (argc >= 2 && std::strcmp(argv[1], "soak") == 0) {
     return run_soak(argc > 2 ? std::stod(argv[2]) : 10.0,
                     argc > 3 ? static_cast<unsigned>(std::stoul(argv[3])) : 20000,

@@ -24,6 +24,9 @@ HttpServer::HttpServer(const HttpConfig& config, const Health& health, const Met
   server_.set_write_timeout(config.write_timeout_ms / 1000,
                             (config.write_timeout_ms % 1000) * 1000);
   server_.set_keep_alive_max_count(100);
+  // Headers and body go out in separate writes; with Nagle on, a client that waits for
+  // both sees delayed-ACK stalls of tens of milliseconds.
+  server_.set_tcp_nodelay(true);
 
   server_.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     res.set_content(R"({"status":"ok"})", "application/json");
