@@ -16,6 +16,8 @@
 #include <sstream>
 #include <utility>
 
+#include "common/channels.h"
+
 namespace gk {
 
 std::string ConfigError::to_string() const {
@@ -553,6 +555,13 @@ void read_channels(Reader& r, const toml::table& root, std::vector<ChannelConfig
   if (t == nullptr) return;
   if (t->empty()) {
     r.fail("channels", line_of(*t), "at least one channel is required");
+    return;
+  }
+  // A person's record keeps one bit per channel type, and the counters one row each.
+  if (t->size() > kMaxChannelTypes) {
+    r.fail("channels", line_of(*t),
+           "at most " + std::to_string(kMaxChannelTypes) + " channels, got " +
+               std::to_string(t->size()));
     return;
   }
   std::vector<ChannelEntry> entries;

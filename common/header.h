@@ -47,6 +47,7 @@ std::string_view describe(HeaderStatus status) noexcept;
 class HeaderDecoder {
  public:
   explicit HeaderDecoder(std::size_t max_header_bytes) : max_bytes_(max_header_bytes) {}
+  void set_max_bytes(std::size_t max_header_bytes) noexcept { max_bytes_ = max_header_bytes; }
 
   // Fills `out` as far as the frame allows (`id` is set whenever it could be read, even when
   // the status is an error). Never throws.

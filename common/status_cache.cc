@@ -22,6 +22,14 @@ void StatusCache::insert(std::string_view key, CachedStatus value) {
   map_.emplace(std::string(key), std::move(value));
 }
 
+void StatusCache::set_max_entries(std::size_t max_entries) {
+  max_entries_ = max_entries;
+  while (map_.size() > max_entries_) {
+    map_.erase(map_.begin());
+    ++evictions_;
+  }
+}
+
 void StatusCache::erase(std::string_view key) {
   auto it = map_.find(key);
   if (it != map_.end()) map_.erase(it);

@@ -31,6 +31,8 @@ class StatusCache {
 
   std::size_t size() const noexcept { return map_.size(); }
   std::size_t max_entries() const noexcept { return max_entries_; }
+  // A smaller bound evicts down to it at once.
+  void set_max_entries(std::size_t max_entries);
   std::uint64_t evictions() const noexcept { return evictions_; }
 
  private:

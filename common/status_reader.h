@@ -65,6 +65,9 @@ class StatusReader {
 
   const Stats& stats() const noexcept { return stats_; }
   const StatusCache& cache() const noexcept { return cache_; }
+  void set_cache_max_entries(std::size_t n) {
+    if (cache_enabled_) cache_.set_max_entries(n);
+  }
 
  private:
   struct Wanted {

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstring>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -32,7 +33,9 @@ opted out, and reports every other message on the decisions outlet with a reason
   --version            print the version
   --help               print this text
 
-Signals: SIGTERM / SIGINT stop intake, drain and exit 0.
+Signals: SIGTERM / SIGINT stop intake, drain and exit 0. SIGHUP re-reads the config file:
+a valid one is applied (settings that need a restart are named in a warning), an invalid
+one is refused and the running config stays.
 )";
 
 int check_config(const std::string& path) {
@@ -110,6 +113,22 @@ int main(int argc, char** argv) {
 
   std::atomic<bool> stop{false};
   std::atomic<bool> done{false};
+  // The signal thread reloads through this pointer, only while the server is running.
+  std::mutex server_mutex;
+  gk::Server* running = nullptr;
+  auto reload = [&] {
+    auto next = gk::load_config_file(config_path);
+    std::lock_guard lock(server_mutex);
+    if (!next.errors.empty()) {
+      for (const auto& e : next.errors) {
+        spdlog::error("reload refused, keeping the running config: {}: {}", config_path,
+                      e.to_string());
+      }
+      if (running != nullptr) running->reload_failed();
+      return;
+    }
+    if (running != nullptr) running->reload(*next.config);
+  };
   std::thread signal_thread([&] {
     const timespec tick{0, 100'000'000};
     while (!done.load()) {
@@ -118,7 +137,8 @@ int main(int argc, char** argv) {
         spdlog::info("received {}, stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
         stop = true;
       } else if (sig == SIGHUP) {
-        spdlog::warn("SIGHUP: configuration reload is not supported yet; restart to apply");
+        spdlog::info("received SIGHUP, reloading {}", config_path);
+        reload();
       }
     }
   });
@@ -127,6 +147,19 @@ int main(int argc, char** argv) {
   try {
     gk::Server server(std::move(*loaded.config));
     server.start();
+    // Published for reloads while it runs; withdrawn before it is destroyed, even on a throw.
+    struct Published {
+      std::mutex& m;
+      gk::Server*& slot;
+      Published(std::mutex& mu, gk::Server*& s, gk::Server* value) : m(mu), slot(s) {
+        std::lock_guard lock(m);
+        slot = value;
+      }
+      ~Published() {
+        std::lock_guard lock(m);
+        slot = nullptr;
+      }
+    } published(server_mutex, running, &server);
     server.run(stop);
   } catch (const std::exception& e) {
     spdlog::critical("gatekeeper failed: {}", e.what());

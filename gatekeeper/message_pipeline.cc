@@ -76,6 +76,7 @@ void MessagePipeline::run(const std::atomic<bool>& stop) {
       spdlog::info("stopping: deciding what was taken ({} held, {} waiting for adapters)",
                    held_.size(), backlog_total());
     }
+    if (reload_pending_.load(std::memory_order_relaxed)) apply_reload();
     ensure_connected(now);
     if (reader_.connected() && now - last_store_check_ > kStoreCheckInterval) {
       // An idle loop would not notice a dead store until the next message: probe it.
@@ -139,6 +140,34 @@ void MessagePipeline::run(const std::atomic<bool>& stop) {
   spdlog::info("drained: received={} forwarded={} suppressed={} rejected={} held={}",
                stats_.received.get(), stats_.forwarded.get(), stats_.suppressed.get(),
                stats_.rejected.get(), stats_.held.get());
+}
+
+void MessagePipeline::request_reload(ConfigPtr config) {
+  std::lock_guard lock(reload_mutex_);
+  pending_reload_ = std::move(config);
+  reload_pending_ = true;
+}
+
+void MessagePipeline::apply_reload() {
+  ConfigPtr next;
+  {
+    std::lock_guard lock(reload_mutex_);
+    next.swap(pending_reload_);
+    reload_pending_ = false;
+  }
+  if (!next) return;
+  // The caller merged restart-only settings back to their running values, so endpoints and
+  // the channel set are unchanged and every index below stays valid.
+  config_ = *next;
+  channels_ = ChannelRegistry(config_.channels);
+  decoder_.set_max_bytes(config_.ingress.max_header_bytes);
+  if (slots_.size() < config_.ingress.batch_size) slots_.resize(config_.ingress.batch_size);
+  forward_transactional_ =
+      config_.on_store_unavailable.transactional == TransactionalPolicy::kForward;
+  backlog_limit_ = static_cast<std::size_t>(std::max(config_.egress.channel_backlog, 1));
+  reader_.set_cache_max_entries(config_.cache.max_entries);
+  publish_reader_stats();
+  spdlog::info("message loop: reloaded settings applied");
 }
 
 void MessagePipeline::take_batch() {

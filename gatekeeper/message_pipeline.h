@@ -4,6 +4,7 @@
 #include <chrono>
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,10 @@ class MessagePipeline {
   // Binds every socket; throws zmq::error_t naming nothing, so the caller adds the endpoint.
   // With a CURVE secret the ingress socket is a CURVE server.
   void bind(const std::string& curve_secret = {});
+  // Hands the loop a new config whose reloadable settings it applies at its next turn (see
+  // common/config_reload.h for which those are). Any thread may call it.
+  void request_reload(ConfigPtr config);
+
   // Runs until `stop` is set, then drains: what was received is decided, held messages get
   // until their deadline, outlets flush. Returns when nothing is left.
   void run(const std::atomic<bool>& stop);
@@ -61,6 +66,7 @@ class MessagePipeline {
   void ensure_connected(Clock::time_point now);
   void on_store_failure(const std::string& error);
   void publish_reader_stats();
+  void apply_reload();
 
   void forward(std::size_t channel, Pending& p);
   // Sends without blocking; false when the adapter's socket is full or has no peer.
@@ -72,13 +78,13 @@ class MessagePipeline {
   // Rejects with what can still be read of the header (used for held messages that give up).
   void reject_held(Pending& p, Reason reason, std::string_view detail);
 
-  const Config& config_;
+  Config config_;  // the loop's own copy: reloads change it between turns
   ChannelRegistry channels_;
   PipelineStats& stats_;
   Health& health_;
   HeaderDecoder decoder_;
   StatusReader reader_;
-  const bool forward_transactional_;
+  bool forward_transactional_;
 
   zmq::socket_t ingress_;
   zmq::socket_t decisions_;
@@ -86,7 +92,7 @@ class MessagePipeline {
 
   // Permitted messages waiting for a full or absent adapter, per channel, in order.
   std::vector<std::deque<std::vector<zmq::message_t>>> backlog_;
-  const std::size_t backlog_limit_;
+  std::size_t backlog_limit_;
   bool intake_paused_ = false;
 
   // Reused across batches so a turn of the loop allocates nothing once warmed up.
@@ -98,6 +104,10 @@ class MessagePipeline {
   Clock::time_point next_connect_{};
   std::chrono::milliseconds backoff_;
   Clock::time_point last_store_check_{};
+  std::mutex reload_mutex_;
+  ConfigPtr pending_reload_;
+  std::atomic<bool> reload_pending_{false};
+
   msgpack::sbuffer decision_buffer_;
   std::string reason_text_;
 };

@@ -96,6 +96,10 @@ std::string Metrics::render() const {
   counter("gk_cache_flushes_total", "Whole-cache clears (invalidation link lost, FLUSHALL).",
           s.cache_flushes);
   counter("gk_redis_fetch_rounds_total", "Pipelined Redis lookup rounds.", s.redis_fetch_rounds);
+  counter("gk_config_reloads_total", "Configuration reloads applied (SIGHUP).", s.config_reloads);
+  counter("gk_config_reload_failures_total",
+          "Reloads refused because the file did not load; the running config stayed.",
+          s.config_reload_failures);
   counter("gk_curve_clients_admitted_total", "CURVE handshakes admitted by the allow-list.",
           s.curve_admitted);
   counter("gk_curve_clients_refused_total", "CURVE clients refused: key not on the allow-list.",

@@ -35,6 +35,8 @@ struct PipelineStats {
   LocalCounter backlog;  // gauge: permitted messages waiting for full or absent adapters
   LocalCounter intake_pauses;
   LocalCounter store_errors;
+  LocalCounter config_reloads;  // written by the signal thread only
+  LocalCounter config_reload_failures;
   LocalCounter curve_admitted;  // written by the ZAP handler's thread only
   LocalCounter curve_refused;
   LocalCounter reconnects;

@@ -7,10 +7,16 @@
 
 #include "common/channels.h"
 #include "common/config.h"
+#include "gatekeeper/curve.h"
+#include "gatekeeper/event_consumer.h"
+#include "gatekeeper/event_processor.h"
+#include "gatekeeper/http_api.h"
 #include "gatekeeper/http_server.h"
+#include "gatekeeper/management_metrics.h"
 #include "gatekeeper/message_pipeline.h"
 #include "gatekeeper/metrics.h"
 #include "gatekeeper/pipeline_stats.h"
+#include "gatekeeper/status_service.h"
 
 namespace gk {
 
@@ -29,6 +35,12 @@ class Server {
   // Runs the message loop on the calling thread until `stop` is set, then drains.
   void run(const std::atomic<bool>& stop);
 
+  // Applies the reloadable settings of `loaded` (SIGHUP); names in a warning what changed but
+  // needs a restart. Call from one thread at a time (the signal thread).
+  void reload(const Config& loaded);
+  // A reload whose file did not load: counted, the running config stays.
+  void reload_failed();
+
   int http_port() const noexcept { return http_port_; }
   const PipelineStats& stats() const noexcept { return stats_; }
 
@@ -39,9 +51,17 @@ class Server {
   Health health_;
   zmq::context_t context_;
   Metrics metrics_;
+  ManagementMetrics management_metrics_;
+  std::unique_ptr<ZapHandler> zap_;  // only with CURVE
   std::unique_ptr<MessagePipeline> pipeline_;
+  // Status management: one service shared by the events socket and the API.
+  std::unique_ptr<StatusService> status_;
+  std::unique_ptr<EventProcessor> processor_;
+  std::unique_ptr<EventConsumer> consumer_;
+  std::unique_ptr<HttpApi> api_;
   std::unique_ptr<HttpServer> http_;
   int http_port_ = 0;
+  ConfigPtr current_;  // what the last reload applied; only the signal thread touches it
 };
 
 }  // namespace gk

@@ -1,0 +1,25 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace gk {
+
+// Milliseconds since the Unix epoch, UTC: the unit of every status time (`<CHANNEL>:ts`).
+using EpochMs = std::int64_t;
+
+// Parses ISO-8601 date-times as the platform writes them: `2026-11-26T10:15:00.123Z`, also
+// without the fraction, with 1..9 fraction digits (truncated to ms), and with a numeric
+// offset (`+00:00`, `+0100`) instead of `Z`. The date is checked (no 31 February); years
+// 1970..9999 only, since a status time before the epoch is a client bug.
+std::optional<EpochMs> parse_iso8601(std::string_view text) noexcept;
+
+// `2026-11-26T10:15:00.123Z`: always UTC, always milliseconds.
+std::string format_iso8601(EpochMs ms);
+
+// The wall clock now, in ms since the epoch.
+EpochMs now_ms() noexcept;
+
+}  // namespace gk

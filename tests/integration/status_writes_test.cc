@@ -1,0 +1,467 @@
+// Status writes against a real redis-server: the Lua script's last-writer-wins, linking,
+// history, concurrency, and the StatusService around it.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <random>
+#include <thread>
+
+#include <prometheus/registry.h>
+
+#include "common/keys.h"
+#include "common/status_reader.h"
+#include "common/status_script.h"
+#include "gatekeeper/status_service.h"
+#include "tests/support/ports.h"
+#include "tests/support/redis_server.h"
+#include "tests/support/zmq_peers.h"
+
+using namespace gk;
+using namespace gk::test;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct WriteRig {
+  RedisServer redis;
+  RedisConfig config = [this] {
+    RedisConfig c = redis.config();
+    c.history_length = 5;
+    return c;
+  }();
+  RedisConnection::Ptr conn = connect();
+
+  RedisConnection::Ptr connect() {
+    std::string error;
+    auto c = RedisConnection::connect(config, error);
+    REQUIRE(c);
+    return c;
+  }
+
+  StatusWriteResult write(const std::string& id, const std::string& email, const std::string& field,
+                          bool value, EpochMs ts, const std::string& bu = "") {
+    StatusWrite w;
+    w.bu = bu;
+    w.external_id = id;
+    w.email = email;
+    w.field = field;
+    w.value = value;
+    w.ts = ts;
+    w.received = ts;
+    w.source = "event";
+    w.event = value ? "Opt Out" : "Opt In";
+    w.properties = R"({"status":"test"})";
+    std::string error;
+    auto r = run_status_script(*conn, config, w, error);
+    INFO(error);
+    REQUIRE(r);
+    return *r;
+  }
+
+  std::string hget(const std::string& key, const std::string& field) {
+    auto r = redis.command({"HGET", key, field});
+    return r->type == REDIS_REPLY_STRING ? std::string(r->str, r->len) : std::string("(nil)");
+  }
+  long long integer(const std::vector<std::string>& cmd) { return redis.command(cmd)->integer; }
+  std::vector<json> history(const std::string& key) {
+    auto r = redis.command({"LRANGE", key, "0", "-1"});
+    std::vector<json> out;
+    for (std::size_t i = 0; i < r->elements; ++i) {
+      out.push_back(json::parse(std::string(r->element[i]->str, r->element[i]->len)));
+    }
+    return out;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("status writes: last writer wins by time, not by arrival", "[writes]") {
+  WriteRig rig;
+  SECTION("out of order: Opt Out at T2, then Opt In at T1 < T2, leaves the person opted out") {
+    auto out = rig.write("u1", "", "MAIL", true, 2000);
+    CHECK(out.applied);
+    CHECK(out.changed);
+    CHECK_FALSE(out.old_value);
+    auto in = rig.write("u1", "", "MAIL", false, 1000);
+    CHECK_FALSE(in.applied);
+    CHECK_FALSE(in.changed);
+    CHECK(in.old_value);
+    CHECK(rig.hget("gk:u::u1", "MAIL") == "1");
+    CHECK(rig.hget("gk:u::u1", "MAIL:ts") == "2000");
+    SECTION("the late change is recorded in history, marked not applied") {
+      const auto h = rig.history("gk:h:u::u1");
+      REQUIRE(h.size() == 2);
+      CHECK(h[0]["ts"] == 1000);
+      CHECK(h[0]["new"] == false);
+      CHECK(h[0]["old"] == true);
+      CHECK(h[0]["applied"] == false);
+      CHECK(h[0]["channel"] == "MAIL");
+      CHECK(h[0]["source"] == "event");
+      CHECK(h[0]["event"] == "Opt In");
+      CHECK(h[0]["properties"] == json{{"status", "test"}});
+      CHECK(h[1]["applied"] == true);
+    }
+  }
+  SECTION("in order: the newer change applies") {
+    rig.write("u1", "", "MAIL", true, 1000);
+    auto in = rig.write("u1", "", "MAIL", false, 2000);
+    CHECK(in.applied);
+    CHECK(in.changed);
+    CHECK(rig.hget("gk:u::u1", "MAIL") == "0");
+  }
+  SECTION("an equal time applies again (a retried write is idempotent)") {
+    rig.write("u1", "", "SMS", true, 1000);
+    auto again = rig.write("u1", "", "SMS", true, 1000);
+    CHECK(again.applied);
+    CHECK_FALSE(again.changed);
+  }
+  SECTION("a value written by another job without a time loses to any timed change") {
+    rig.redis.hset("gk:u::u1", "MAIL", "1");
+    auto in = rig.write("u1", "", "MAIL", false, 1);
+    CHECK(in.applied);
+    CHECK(in.old_value);
+    CHECK(rig.hget("gk:u::u1", "MAIL") == "0");
+  }
+  SECTION("fields are independent") {
+    rig.write("u1", "", "ALL", true, 5000);
+    CHECK(rig.write("u1", "", "MAIL", true, 1000).applied);
+    CHECK(rig.write("u1", "", "BLACKLIST", true, 1000).applied);
+  }
+}
+
+TEST_CASE("status writes: leads are keyed by business unit and lower-cased email", "[writes]") {
+  WriteRig rig;
+  rig.write("", "Lead@Example.COM", "SMS", true, 1000, "bu1");
+  CHECK(rig.hget("gk:l:bu1:lead@example.com", "SMS") == "1");
+  CHECK(rig.integer({"EXISTS", "gk:l::lead@example.com"}) == 0);
+  CHECK(rig.history("gk:h:l:bu1:lead@example.com").size() == 1);
+}
+
+TEST_CASE("status writes: a custom key prefix is used for every key", "[writes]") {
+  WriteRig rig;
+  rig.config.key_prefix = "app:";
+  rig.write("u1", "a@x", "MAIL", true, 1000);
+  CHECK(rig.hget("app:u::u1", "MAIL") == "1");
+  CHECK(rig.integer({"EXISTS", "app:id::a@x"}) == 1);
+  CHECK(rig.integer({"EXISTS", "gk:u::u1"}) == 0);
+}
+
+TEST_CASE("status writes: linking merges the lead into the user, newer change per field",
+          "[writes][identity]") {
+  WriteRig rig;
+  // The lead's MAIL opt-out is older than the user's MAIL opt-in; its SMS opt-out is newer
+  // than the user's SMS opt-in; its PUSH field has no time; the user has no PUSH at all.
+  rig.redis.command({"HSET", "gk:l:bu:a@x.com", "MAIL", "1", "MAIL:ts", "100", "SMS", "1", "SMS:ts",
+                     "300", "PUSH_NOTIFICATION", "1"});
+  rig.redis.command({"HSET", "gk:u:bu:u1", "MAIL", "0", "MAIL:ts", "200", "SMS", "0", "SMS:ts",
+                     "50", "ALL", "0", "ALL:ts", "10"});
+  // A link-only write (an event carrying both identities, no status change).
+  rig.write("u1", "A@X.com", "", false, 0, "bu");
+
+  CHECK(rig.hget("gk:u:bu:u1", "MAIL") == "0");
+  CHECK(rig.hget("gk:u:bu:u1", "MAIL:ts") == "200");
+  CHECK(rig.hget("gk:u:bu:u1", "SMS") == "1");
+  CHECK(rig.hget("gk:u:bu:u1", "SMS:ts") == "300");
+  CHECK(rig.hget("gk:u:bu:u1", "PUSH_NOTIFICATION") == "1");
+  CHECK(rig.hget("gk:u:bu:u1", "ALL") == "0");
+  CHECK(rig.integer({"EXISTS", "gk:l:bu:a@x.com"}) == 0);
+  CHECK(rig.hget("gk:u:bu:u1", "SMS") == "1");
+  auto link = rig.redis.command({"GET", "gk:id:bu:a@x.com"});
+  CHECK(std::string(link->str, link->len) == "u1");
+  CHECK(rig.integer({"SISMEMBER", "gk:ue:bu:u1", "a@x.com"}) == 1);
+  CHECK(rig.integer({"EXISTS", "gk:h:u:bu:u1"}) == 0);  // a link alone is not a change
+
+  SECTION("later changes by email apply to the user") {
+    auto r = rig.write("", "a@x.com", "MAIL", true, 400, "bu");
+    CHECK(r.applied);
+    CHECK(r.changed);
+    CHECK(rig.hget("gk:u:bu:u1", "MAIL") == "1");
+    CHECK(rig.integer({"EXISTS", "gk:l:bu:a@x.com"}) == 0);
+    CHECK(rig.history("gk:h:u:bu:u1").size() == 1);
+  }
+  SECTION("relinking the email to another user moves the reverse link") {
+    rig.write("u2", "a@x.com", "", false, 0, "bu");
+    CHECK(rig.integer({"SISMEMBER", "gk:ue:bu:u1", "a@x.com"}) == 0);
+    CHECK(rig.integer({"SISMEMBER", "gk:ue:bu:u2", "a@x.com"}) == 1);
+  }
+}
+
+TEST_CASE("status writes: an Opt In never leaves an older opt-out on a linked record",
+          "[writes][identity]") {
+  WriteRig rig;
+  rig.write("", "a@x.com", "MAIL", true, 100);  // lead opts out
+  rig.write("u1", "a@x.com", "", false, 0);     // linked: merged, lead gone
+  // Another job writes the lead record again afterwards, as it may.
+  rig.redis.command({"HSET", "gk:l::a@x.com", "MAIL", "1", "MAIL:ts", "150"});
+  auto in = rig.write("u1", "", "MAIL", false, 200);
+  CHECK(in.applied);
+  CHECK(rig.hget("gk:u::u1", "MAIL") == "0");
+  CHECK(rig.hget("gk:l::a@x.com", "MAIL") == "0");
+
+  // The message path reads both records: neither says opted out any more.
+  ChannelRegistry channels{{ChannelConfig{"MAIL", {"EMAIL"}, "tcp://x:1", true, 1}}};
+  StatusReader reader(rig.config, CacheConfig{}, channels);
+  std::string error;
+  REQUIRE(reader.connect(error));
+  for (const PersonRef& p :
+       {PersonRef{"", "", "a@x.com"}, PersonRef{"", "u1", "A@X.com"}, PersonRef{"", "u1", ""}}) {
+    reader.want(p);
+    REQUIRE(reader.fetch(error));
+    OptOutRecord record;
+    REQUIRE(reader.resolve(p, record));
+    CHECK_FALSE(record.opted_out(0));
+    reader.end_batch();
+  }
+}
+
+TEST_CASE("status writes: history keeps the newest N entries", "[writes][history]") {
+  WriteRig rig;
+  for (int i = 1; i <= 8; ++i) rig.write("u1", "", "MAIL", i % 2 == 1, i * 1000);
+  const auto h = rig.history("gk:h:u::u1");
+  REQUIRE(h.size() == 5);
+  CHECK(h.front()["ts"] == 8000);
+  CHECK(h.back()["ts"] == 4000);
+  CHECK(h.front()["timestamp"] == "1970-01-01T00:00:08.000Z");
+}
+
+TEST_CASE("status writes: the script is reloaded after SCRIPT FLUSH", "[writes]") {
+  WriteRig rig;
+  rig.write("u1", "", "MAIL", true, 1000);
+  rig.redis.command({"SCRIPT", "FLUSH"});
+  CHECK(rig.write("u1", "", "MAIL", false, 2000).applied);
+  CHECK(rig.write("u1", "", "MAIL", true, 3000).applied);
+  CHECK(rig.hget("gk:u::u1", "MAIL") == "1");
+}
+
+TEST_CASE("status writes: a key of the wrong type is an error, not a silent no-op", "[writes]") {
+  WriteRig rig;
+  rig.redis.command({"SET", "gk:u::weird", "1"});
+  StatusWrite w;
+  w.external_id = "weird";
+  w.field = "MAIL";
+  w.value = true;
+  w.ts = 1;
+  std::string error;
+  CHECK_FALSE(run_status_script(*rig.conn, rig.config, w, error));
+  CHECK(error.find("WRONGTYPE") != std::string::npos);
+}
+
+TEST_CASE("status writes: concurrent writers never lose the newer change",
+          "[writes][concurrency]") {
+  WriteRig rig;
+  constexpr int kPerThread = 400;
+  // Distinct times: thread A writes the even ones, B the odd ones, each in shuffled order,
+  // so arrival order and time order disagree all the time.
+  auto value_at = [](EpochMs ts) { return ts % 3 != 0; };
+  std::atomic<int> failures{0};
+  auto writer = [&](int parity, unsigned seed, std::vector<std::string>& fields) {
+    std::string error;
+    auto conn = RedisConnection::connect(rig.config, error);
+    if (!conn) return ++failures, void();
+    std::vector<EpochMs> times;
+    for (int i = 0; i < kPerThread; ++i) times.push_back(1000 + 2 * i + parity);
+    std::shuffle(times.begin(), times.end(), std::mt19937(seed));
+    for (EpochMs ts : times) {
+      for (const std::string& f : fields) {
+        StatusWrite w;
+        w.external_id = "hot";
+        w.email = ts % 5 == 0 ? "hot@x.com" : "";
+        w.field = f;
+        w.value = value_at(ts);
+        w.ts = ts;
+        w.source = "event";
+        if (!run_status_script(*conn, rig.config, w, error)) return ++failures, void();
+      }
+    }
+  };
+  std::vector<std::string> fields = {"MAIL", "ALL"};
+  std::thread a(writer, 0, 1U, std::ref(fields));
+  std::thread b(writer, 1, 2U, std::ref(fields));
+  a.join();
+  b.join();
+  REQUIRE(failures == 0);
+  const EpochMs newest = 1000 + 2 * (kPerThread - 1) + 1;
+  for (const auto& f : fields) {
+    INFO(f);
+    CHECK(rig.hget("gk:u::hot", f + ":ts") == std::to_string(newest));
+    CHECK(rig.hget("gk:u::hot", f) == (value_at(newest) ? "1" : "0"));
+  }
+}
+
+namespace {
+
+struct ServiceRig {
+  RedisServer redis;
+  Config config = [this] {
+    Config c;
+    c.redis = redis.config();
+    c.redis.events_stream_maxlen = 1000;
+    c.egress.events = tcp_endpoint(free_port());
+    return c;
+  }();
+  zmq::context_t ctx;
+  prometheus::Registry registry;
+  ManagementMetrics metrics{registry};
+  std::unique_ptr<StatusService> service;
+
+  ServiceRig() {
+    service = std::make_unique<StatusService>(config, ctx, metrics);
+    service->bind();
+  }
+  ~ServiceRig() { service.reset(); }
+};
+
+}  // namespace
+
+TEST_CASE("status service: writes, reads and histories through the pool", "[service]") {
+  ServiceRig rig;
+  StatusWrite w;
+  w.bu = "bu";
+  w.external_id = "u1";
+  w.field = "SMS";
+  w.value = true;
+  w.ts = 1000;
+  w.source = "api";
+  w.event = "Opt Out";
+  std::string error;
+  auto r = rig.service->write(w, error);
+  REQUIRE(r);
+  CHECK(r->changed);
+  auto fields = rig.service->read_user("bu", "u1", error);
+  REQUIRE(fields);
+  CHECK(fields->at("SMS") == "1");
+  CHECK(fields->at("SMS:ts") == "1000");
+  auto history = rig.service->history(false, "bu", "u1", error);
+  REQUIRE(history);
+  REQUIRE(history->size() == 1);
+  CHECK((*history)[0]["source"] == "api");
+  auto none = rig.service->history(true, "bu", "Nobody@x", error);
+  REQUIRE(none);
+  CHECK(none->empty());
+}
+
+TEST_CASE("status service: many threads share it safely", "[service][concurrency]") {
+  ServiceRig rig;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 100; ++i) {
+        StatusWrite w;
+        w.external_id = "u" + std::to_string(t);
+        w.field = "MAIL";
+        w.value = i % 2 == 0;
+        w.ts = 1000 + i;
+        w.source = "api";
+        std::string error;
+        if (!rig.service->write(w, error)) ++failures;
+        SystemEvent e;
+        e.event = "Opt Out";
+        e.id = w.external_id;
+        e.source = "api";
+        rig.service->publish(e);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(failures == 0);
+  for (int t = 0; t < 4; ++t) {
+    std::string error;
+    auto fields = rig.service->read_user("", "u" + std::to_string(t), error);
+    REQUIRE(fields);
+    CHECK(fields->at("MAIL") == "0");  // i = 99 is the newest
+  }
+  CHECK(rig.redis.command({"XLEN", "gk:events"})->integer == 400);
+}
+
+TEST_CASE("status service: system events go to the PUB socket and the stream", "[service]") {
+  ServiceRig rig;
+  Subscriber sub(rig.ctx, rig.config.egress.events);
+  SystemEvent e;
+  e.event = "Opt Out";
+  e.id = "u1";
+  e.channel = "MAIL";
+  e.timestamp = 1795688100123;
+  e.source = "api";
+  e.changed = true;
+  // PUB drops until the subscription has arrived; publish until one is seen.
+  std::optional<Frames> got;
+  REQUIRE(eventually([&] {
+    rig.service->publish(e);
+    got = sub.receive(50ms);
+    return got.has_value();
+  }));
+  REQUIRE(got->size() == 2);
+  CHECK((*got)[0] == "Opt Out");
+  const json map = unpack((*got)[1]);
+  CHECK(map["id"] == "u1");
+  CHECK(map["channel.type"] == "MAIL");
+  CHECK(map["timestamp"] == "2026-11-26T10:15:00.123Z");
+  CHECK(map["changed"] == true);
+
+  auto range = rig.redis.command({"XRANGE", "gk:events", "-", "+", "COUNT", "1"});
+  REQUIRE(range->elements == 1);
+  const redisReply* entry = range->element[0]->element[1];
+  std::map<std::string, std::string> fields;
+  for (std::size_t i = 0; i + 1 < entry->elements; i += 2) {
+    fields[entry->element[i]->str] = entry->element[i + 1]->str;
+  }
+  CHECK(fields["event"] == "Opt Out");
+  CHECK(fields["id"] == "u1");
+  CHECK(fields["channel.type"] == "MAIL");
+  CHECK(fields["source"] == "api");
+  CHECK(fields["changed"] == "true");
+  CHECK(fields["properties"] == "{}");
+  CHECK(fields["timestamp"] == "2026-11-26T10:15:00.123Z");
+}
+
+TEST_CASE("status service: a store outage fails writes and recovers without a restart",
+          "[service]") {
+  ServiceRig rig;
+  StatusWrite w;
+  w.external_id = "u1";
+  w.field = "MAIL";
+  w.value = true;
+  w.ts = 1000;
+  w.source = "api";
+  std::string error;
+  REQUIRE(rig.service->write(w, error));
+  rig.redis.stop();
+  CHECK_FALSE(rig.service->write(w, error));
+  CHECK_FALSE(error.empty());
+  CHECK_FALSE(rig.service->read_user("", "u1", error));
+  rig.redis.start();
+  w.ts = 2000;
+  REQUIRE(rig.service->write(w, error));
+  double write_errors = 0;
+  for (const auto& family : rig.registry.Collect()) {
+    if (family.name != "gk_status_store_errors_total") continue;
+    for (const auto& m : family.metric) {
+      if (m.label.size() == 1 && m.label[0].value == "write") write_errors = m.counter.value;
+    }
+  }
+  CHECK(write_errors == 1);
+}
+
+TEST_CASE("status service: an idle pooled link that died is replaced, not reported", "[service]") {
+  ServiceRig rig;
+  std::string error;
+  REQUIRE(rig.service->read_user("", "u1", error));  // leaves one link in the pool
+  rig.redis.stop();
+  rig.redis.start();
+  StatusWrite w;
+  w.external_id = "u1";
+  w.field = "MAIL";
+  w.value = true;
+  w.ts = 1000;
+  w.source = "api";
+  auto r = rig.service->write(w, error);
+  INFO(error);
+  REQUIRE(r);
+  CHECK(r->changed);
+  for (const auto& family : rig.registry.Collect()) {
+    CHECK(family.name != "gk_status_store_errors_total");
+  }
+}
