@@ -34,6 +34,13 @@ std::vector<std::string> restart_only_changes(const Config& r, const Config& l) 
   check(r.redis.command_timeout_ms != l.redis.command_timeout_ms, "redis.command_timeout_ms");
   check(r.http.listen != l.http.listen, "http.listen");
   check(r.http.threads != l.http.threads, "http.threads");
+  check(r.http.max_body_bytes != l.http.max_body_bytes, "http.max_body_bytes");
+  check(r.http.max_events_per_body != l.http.max_events_per_body, "http.max_events_per_body");
+  check(r.http.read_timeout_ms != l.http.read_timeout_ms, "http.read_timeout_ms");
+  check(r.http.write_timeout_ms != l.http.write_timeout_ms, "http.write_timeout_ms");
+  check(r.http.metrics_require_token != l.http.metrics_require_token, "http.metrics_require_token");
+  check(r.redis.events_stream_maxlen != l.redis.events_stream_maxlen, "redis.events_stream_maxlen");
+  check(r.redis.history_length != l.redis.history_length, "redis.history_length");
   check(r.cache.enabled != l.cache.enabled, "cache.enabled");
   check(r.curve.enabled != l.curve.enabled || r.curve.secret_key != l.curve.secret_key ||
             r.curve.secret_key_file != l.curve.secret_key_file ||
@@ -56,14 +63,10 @@ Config merge_reloadable(const Config& running, const Config& loaded) {
       out.channels[i].require_address = loaded.channels[i].require_address;
     }
   }
-  out.redis.events_stream_maxlen = loaded.redis.events_stream_maxlen;
-  out.redis.history_length = loaded.redis.history_length;
-  const HttpConfig keep = running.http;
-  out.http = loaded.http;
-  out.http.listen = keep.listen;
-  out.http.host = keep.host;
-  out.http.port = keep.port;
-  out.http.threads = keep.threads;
+  // Tokens reload; the HTTP listener's limits are fixed when it starts.
+  out.http.auth_tokens = loaded.http.auth_tokens;
+  out.http.auth_tokens_env = loaded.http.auth_tokens_env;
+  out.http.auth_tokens_file = loaded.http.auth_tokens_file;
   out.log = loaded.log;
   out.cache.max_entries = loaded.cache.max_entries;
   out.on_store_unavailable = loaded.on_store_unavailable;

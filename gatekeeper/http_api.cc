@@ -71,12 +71,23 @@ HttpApi::HttpApi(const Config& config, const ChannelRegistry& channels, StatusSe
       status_(status),
       processor_(processor),
       metrics_(metrics),
-      tokens_(config.http) {}
+      tokens_(std::make_shared<const ApiTokens>(config.http)) {}
+
+std::shared_ptr<const ApiTokens> HttpApi::tokens() const {
+  std::lock_guard lock(tokens_mutex_);
+  return tokens_;
+}
+
+void HttpApi::reload_tokens(const HttpConfig& config) {
+  auto fresh = std::make_shared<const ApiTokens>(config);
+  std::lock_guard lock(tokens_mutex_);
+  tokens_ = std::move(fresh);
+}
 
 httplib::Server::Handler HttpApi::route(std::string name, Handler handler) {
   return [this, name = std::move(name), handler = std::move(handler)](const httplib::Request& req,
                                                                       httplib::Response& res) {
-    if (!tokens_.accepts(req.get_header_value(kAuthHeader))) {
+    if (!tokens()->accepts(req.get_header_value(kAuthHeader))) {
       send_error(res, 401, "missing or invalid X-XNG-AuthToken");
     } else if (req.has_header(kVersionHeader) && req.get_header_value(kVersionHeader) != "1") {
       send_error(res, 400,
@@ -117,7 +128,7 @@ void HttpApi::register_routes(httplib::Server& server) {
     // /metrics belongs to HttpServer; the token check goes in front of it. A GET carries no
     // body, so answering before the body is read leaves nothing unread on the connection.
     server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-      if (req.path != "/metrics" || tokens_.accepts(req.get_header_value(kAuthHeader))) {
+      if (req.path != "/metrics" || tokens()->accepts(req.get_header_value(kAuthHeader))) {
         return httplib::Server::HandlerResponse::Unhandled;
       }
       send_error(res, 401, "missing or invalid X-XNG-AuthToken");

@@ -1,5 +1,8 @@
 #pragma once
 
+#include <memory>
+#include <mutex>
+
 #include <functional>
 #include <optional>
 #include <string>
@@ -27,6 +30,10 @@ class HttpApi {
 
   // Registers the routes; call before the server starts.
   void register_routes(httplib::Server& server);
+
+  // Re-reads the tokens (SIGHUP); requests in flight finish with the set they started
+  // with. Throws std::runtime_error like the constructor, and then the old set stays.
+  void reload_tokens(const HttpConfig& config);
 
  private:
   using Handler = std::function<void(const httplib::Request&, httplib::Response&)>;
@@ -56,7 +63,10 @@ class HttpApi {
   StatusService& status_;
   EventProcessor& processor_;
   ManagementMetrics& metrics_;
-  const ApiTokens tokens_;
+  std::shared_ptr<const ApiTokens> tokens() const;
+
+  mutable std::mutex tokens_mutex_;
+  std::shared_ptr<const ApiTokens> tokens_;
 };
 
 }  // namespace gk

@@ -76,6 +76,15 @@ void Server::reload(const Config& loaded) {
     spdlog::warn("reload: {} changed; it takes effect only after a restart", key);
   }
   auto merged = std::make_shared<const Config>(merge_reloadable(*current_, loaded));
+  if (api_) {
+    try {
+      api_->reload_tokens(merged->http);
+    } catch (const std::exception& e) {
+      spdlog::error("reload refused, keeping the running config: {}", e.what());
+      stats_.config_reload_failures.add();
+      return;
+    }
+  }
   spdlog::set_level(spdlog::level::from_str(merged->log.level));
   if (pipeline_) pipeline_->request_reload(merged);
   current_ = merged;

@@ -2,6 +2,8 @@
 #include <signal.h>
 #include <catch2/catch.hpp>
 
+#include <httplib.h>
+
 #include <fstream>
 
 #include "tests/support/ports.h"
@@ -79,4 +81,21 @@ TEST_CASE("reload: a changed endpoint is reported as needing a restart", "[e2e][
   // The old endpoint keeps serving.
   rig.sender->send(header("still", "MAIL", {{"id", "u1"}}, {{"to", "a@x"}}), "p");
   CHECK(rig.collect(1) == Outcomes{{"still", "MAIL"}});
+}
+
+TEST_CASE("reload: SIGHUP replaces the API tokens", "[e2e][reload]") {
+  Rig rig;
+  rig.start();
+  auto status_with = [&](const std::string& token) {
+    httplib::Client c("127.0.0.1", rig.opts.http_port);
+    auto res = c.Get("/users/u1/recipient-status", {{"X-XNG-AuthToken", token}});
+    return res ? res->status : -1;
+  };
+  REQUIRE(status_with("test-token") == 200);
+  rig.opts.auth_token = "rotated-token";
+  std::ofstream(config_path(rig)) << rig.opts.toml();
+  rig.gk->process().signal(SIGHUP);
+  REQUIRE(eventually([&] { return metric(rig, "gk_config_reloads_total") == 1; }));
+  CHECK(status_with("rotated-token") == 200);
+  CHECK(status_with("test-token") == 401);
 }
