@@ -3,6 +3,7 @@
 every message it receives. With --record FILE it also appends each message id to FILE so the
 demo sender can tell what was delivered."""
 import argparse
+import signal
 import sys
 
 import msgpack
@@ -15,6 +16,8 @@ def main() -> int:
     ap.add_argument("endpoint")
     ap.add_argument("--record")
     args = ap.parse_args()
+    # Stopped like any service (SIGTERM from the demo, systemd or docker): leave quietly.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 
     ctx = zmq.Context()
     sock = ctx.socket(zmq.PULL)

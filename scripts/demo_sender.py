@@ -44,6 +44,8 @@ def main() -> int:
     ap.add_argument("--delivered", required=True, help="file the adapters record ids in")
     ap.add_argument("--only", nargs="*", help="send only these extra (id:channel:user) messages")
     ap.add_argument("--title", default="Demo batch")
+    ap.add_argument("--timeout", type=float, default=10,
+                    help="seconds to wait for every outcome (default 10)")
     args = ap.parse_args()
 
     ctx = zmq.Context()
@@ -60,12 +62,14 @@ def main() -> int:
             batch.append((mid, what, {"channel": channel, "user": {"id": user}, "to": f"{user}@example.com"}))
     for mid, _, header in batch:
         send(push, mid, header)
-    push.send_multipart([b"\xc1 not msgpack at all", b"payload"])  # malformed
+    with_malformed = not args.only
+    if with_malformed:
+        push.send_multipart([b"\xc1 not msgpack at all", b"payload"])
 
     expected = {mid for mid, _, _ in batch}
     outcome = {}
-    deadline = time.time() + 10
-    malformed_seen = False
+    deadline = time.time() + args.timeout
+    malformed_seen = not with_malformed
     poller = zmq.Poller()
     poller.register(decisions, zmq.POLLIN)
     while time.time() < deadline and (len(outcome) < len(expected) or not malformed_seen):
@@ -91,8 +95,9 @@ def main() -> int:
     for mid, what, _ in batch:
         print(f"{mid:<5} {what:<44} {outcome.get(mid, 'MISSING')}")
     counts = collections.Counter(o.split()[0] for o in outcome.values())
-    print(f"summary: sent={len(batch) + 1} forwarded={counts['forwarded']} "
-          f"suppressed={counts['suppressed']} rejected={counts['rejected'] + (1 if malformed_seen else 0)}")
+    extra = 1 if with_malformed else 0
+    print(f"summary: sent={len(batch) + extra} forwarded={counts['forwarded']} "
+          f"suppressed={counts['suppressed']} rejected={counts['rejected'] + extra}")
     missing = expected - outcome.keys()
     if missing or not malformed_seen:
         print(f"ERROR: no outcome for {sorted(missing)}", file=sys.stderr)
