@@ -2,7 +2,6 @@
 #include <pthread.h>
 #include <signal.h>
 
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
@@ -13,7 +12,9 @@
 #include <thread>
 
 #include "common/config.h"
+#include "common/config_summary.h"
 #include "gatekeeper/curve.h"
+#include "gatekeeper/logging.h"
 #include "gatekeeper/server.h"
 
 namespace {
@@ -47,18 +48,6 @@ int check_config(const std::string& path) {
   for (const auto& e : result.errors)
     std::fprintf(stderr, "%s: %s\n", path.c_str(), e.to_string().c_str());
   return 2;
-}
-
-void setup_logging(const gk::LogConfig& log) {
-  auto logger = spdlog::stderr_logger_mt("gatekeeper");
-  spdlog::set_default_logger(logger);
-  spdlog::set_level(spdlog::level::from_str(log.level));
-  if (log.format == "json") {
-    spdlog::set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","msg":"%v"})",
-                        spdlog::pattern_time_type::utc);
-  } else {
-    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
-  }
 }
 
 }  // namespace
@@ -100,7 +89,9 @@ int main(int argc, char** argv) {
     }
     return 2;
   }
-  setup_logging(loaded.config->log);
+  gk::setup_logging(loaded.config->log);
+  spdlog::info("gatekeeper {} starting with {}: {}", GK_VERSION, config_path,
+               gk::summarize_config(*loaded.config).dump());
 
   // Signals are taken by one thread with sigwait, so no other thread is interrupted.
   sigset_t signals;

@@ -45,7 +45,7 @@ std::string GatekeeperOptions::toml() const {
     << "auth_tokens = [\"" << auth_token << "\"]\n"
     << "auth_tokens_env = \"\"\n"
     << http_extra << "\n"
-    << "[log]\nlevel = \"" << log_level << "\"\n"
+    << "[log]\nlevel = \"" << log_level << "\"\nformat = \"" << log_format << "\"\n"
     << "[cache]\nenabled = " << (cache_enabled ? "true" : "false")
     << "\nmax_entries = " << cache_max_entries << "\n"
     << "[on_store_unavailable]\ntransactional = \"" << transactional_policy << "\"\n"

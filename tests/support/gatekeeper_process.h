@@ -18,6 +18,7 @@ struct GatekeeperOptions {
   int max_header_bytes = 8192;
   std::string auth_token = "test-token";
   std::string log_level = "debug";
+  std::string log_format = "text";
   int batch_size = 512;
   int channel_backlog = 10000;
   int rcvhwm = 100000;
