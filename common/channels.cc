@@ -31,6 +31,11 @@ ChannelRegistry::ChannelRegistry(const std::vector<ChannelConfig>& configured)
     for (const auto& a : c.aliases) t.aliases.push_back(to_upper(a));
     types_.push_back(std::move(t));
   }
+  // The platform's EMAIL is MAIL wherever MAIL is, configured alias or not, unless an
+  // operator gave the name to another channel on purpose.
+  if (auto mail = find_type("MAIL"); mail && !find_type("EMAIL")) {
+    types_[*mail].aliases.push_back("EMAIL");
+  }
   routable_ = types_.size();
   for (auto platform : kPlatformChannelTypes) {
     if (find_type(platform)) continue;

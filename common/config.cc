@@ -604,7 +604,7 @@ void read_http(Reader& r, const toml::table* t, HttpConfig& c) {
   r.only_keys(s, "http",
               {"listen", "auth_tokens", "auth_tokens_env", "auth_tokens_file", "max_body_bytes",
                "max_events_per_body", "read_timeout_ms", "write_timeout_ms", "threads",
-               "metrics_require_token"});
+               "max_queued_connections", "metrics_require_token"});
   if (r.string(s, "http", "listen", c.listen)) {
     if (std::string problem = parse_listen(c.listen, c); !problem.empty()) {
       r.fail("http.listen", line_at(t, "listen"), std::move(problem));
@@ -618,6 +618,7 @@ void read_http(Reader& r, const toml::table* t, HttpConfig& c) {
   r.integer(s, "http", "read_timeout_ms", 1, kMaxTimeoutMs, c.read_timeout_ms);
   r.integer(s, "http", "write_timeout_ms", 1, kMaxTimeoutMs, c.write_timeout_ms);
   r.integer(s, "http", "threads", 1, 64, c.threads);
+  r.integer(s, "http", "max_queued_connections", 1, 100000, c.max_queued_connections);
   r.boolean(s, "http", "metrics_require_token", c.metrics_require_token);
 }
 
@@ -704,9 +705,9 @@ std::string z85_key_problem(std::string_view key) {
 
 void read_curve(Reader& r, const toml::table* t, CurveConfig& c) {
   if (t == nullptr) return;
-  r.only_keys(*t, "curve",
-              {"enabled", "secret_key", "secret_key_file", "allowed_clients",
-               "allowed_clients_file"});
+  r.only_keys(
+      *t, "curve",
+      {"enabled", "secret_key", "secret_key_file", "allowed_clients", "allowed_clients_file"});
   r.boolean(*t, "curve", "enabled", c.enabled);
   r.string(*t, "curve", "secret_key", c.secret_key, z85_key_problem);
   r.string(*t, "curve", "secret_key_file", c.secret_key_file);

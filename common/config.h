@@ -69,6 +69,8 @@ struct HttpConfig {
   int read_timeout_ms = 5000;
   int write_timeout_ms = 5000;
   int threads = 4;
+  // Accepted connections waiting for a worker; past it, accepting pauses.
+  std::size_t max_queued_connections = 64;
   bool metrics_require_token = false;
 };
 

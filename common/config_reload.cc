@@ -34,6 +34,8 @@ std::vector<std::string> restart_only_changes(const Config& r, const Config& l) 
   check(r.redis.command_timeout_ms != l.redis.command_timeout_ms, "redis.command_timeout_ms");
   check(r.http.listen != l.http.listen, "http.listen");
   check(r.http.threads != l.http.threads, "http.threads");
+  check(r.http.max_queued_connections != l.http.max_queued_connections,
+        "http.max_queued_connections");
   check(r.http.max_body_bytes != l.http.max_body_bytes, "http.max_body_bytes");
   check(r.http.max_events_per_body != l.http.max_events_per_body, "http.max_events_per_body");
   check(r.http.read_timeout_ms != l.http.read_timeout_ms, "http.read_timeout_ms");

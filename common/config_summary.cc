@@ -60,6 +60,7 @@ nlohmann::json summarize_config(const Config& c) {
         {"read_timeout_ms", c.http.read_timeout_ms},
         {"write_timeout_ms", c.http.write_timeout_ms},
         {"threads", c.http.threads},
+        {"max_queued_connections", c.http.max_queued_connections},
         {"metrics_require_token", c.http.metrics_require_token}}},
       {"log", {{"level", c.log.level}, {"format", c.log.format}}},
       {"cache", {{"enabled", c.cache.enabled}, {"max_entries", c.cache.max_entries}}},

@@ -3,27 +3,38 @@
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <stdexcept>
+
+#include "gatekeeper/bounded_task_queue.h"
+
+#include "common/system_event.h"
 
 namespace gk {
 
 void send_error(httplib::Response& res, int status, const std::string& message) {
   res.status = status;
-  res.set_content(nlohmann::json{{"error", message}}.dump(), "application/json");
+  // safe_dump: the message may echo request bytes (a header value) that are not UTF-8.
+  res.set_content(safe_dump(nlohmann::json{{"error", message}}), "application/json");
 }
 
-HttpServer::HttpServer(const HttpConfig& config, const Health& health, const Metrics& metrics)
+HttpServer::HttpServer(const HttpConfig& config, const Health& health, const Metrics& metrics,
+                       LocalCounter& queue_overflows)
     : config_(config), health_(health), metrics_(metrics) {
-  const int threads = config.threads;
-  // httplib takes ownership of the pool it is handed.
-  server_.new_task_queue = [threads] {
-    return std::make_unique<httplib::ThreadPool>(threads).release();
+  const auto threads = static_cast<std::size_t>(config.threads);
+  const std::size_t max_queued = config.max_queued_connections;
+  // httplib takes ownership of the queue it is handed.
+  server_.new_task_queue = [threads, max_queued, &queue_overflows] {
+    return std::make_unique<BoundedTaskQueue>(threads, max_queued, queue_overflows).release();
   };
   server_.set_payload_max_length(config.max_body_bytes);
   server_.set_read_timeout(config.read_timeout_ms / 1000, (config.read_timeout_ms % 1000) * 1000);
   server_.set_write_timeout(config.write_timeout_ms / 1000,
                             (config.write_timeout_ms % 1000) * 1000);
   server_.set_keep_alive_max_count(100);
+  // An idle connection (keep-alive, or one that never sends) holds a worker; let it go after
+  // the read timeout (whole seconds for this setting, at least one).
+  server_.set_keep_alive_timeout(std::max<time_t>(1, (config.read_timeout_ms + 999) / 1000));
   // Headers and body go out in separate writes; with Nagle on, a client that waits for
   // both sees delayed-ACK stalls of tens of milliseconds.
   server_.set_tcp_nodelay(true);

@@ -16,7 +16,10 @@ namespace gk {
 // server() before start(). Bounded: fixed worker threads, body and time limits from config.
 class HttpServer {
  public:
-  HttpServer(const HttpConfig& config, const Health& health, const Metrics& metrics);
+  // `queue_overflows` counts connections served by the accepting thread because the
+  // worker queue was full (see BoundedTaskQueue).
+  HttpServer(const HttpConfig& config, const Health& health, const Metrics& metrics,
+             LocalCounter& queue_overflows);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

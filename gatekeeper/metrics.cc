@@ -96,6 +96,9 @@ std::string Metrics::render() const {
   counter("gk_cache_flushes_total", "Whole-cache clears (invalidation link lost, FLUSHALL).",
           s.cache_flushes);
   counter("gk_redis_fetch_rounds_total", "Pipelined Redis lookup rounds.", s.redis_fetch_rounds);
+  counter("gk_http_queue_overflows_total",
+          "HTTP connections served by the accepting thread because every worker was busy.",
+          s.http_queue_overflows);
   counter("gk_config_reloads_total", "Configuration reloads applied (SIGHUP).", s.config_reloads);
   counter("gk_config_reload_failures_total",
           "Reloads refused because the file did not load; the running config stayed.",

@@ -35,7 +35,8 @@ struct PipelineStats {
   LocalCounter backlog;  // gauge: permitted messages waiting for full or absent adapters
   LocalCounter intake_pauses;
   LocalCounter store_errors;
-  LocalCounter config_reloads;  // written by the signal thread only
+  LocalCounter http_queue_overflows;  // written by the HTTP accepting thread only
+  LocalCounter config_reloads;        // written by the signal thread only
   LocalCounter config_reload_failures;
   LocalCounter curve_admitted;  // written by the ZAP handler's thread only
   LocalCounter curve_refused;

@@ -55,7 +55,8 @@ void Server::start() {
                              " (check ingress.events and egress.events)");
   }
   health_.sockets_bound = true;
-  http_ = std::make_unique<HttpServer>(config_.http, health_, metrics_);
+  http_ =
+      std::make_unique<HttpServer>(config_.http, health_, metrics_, stats_.http_queue_overflows);
   api_ = std::make_unique<HttpApi>(config_, channels_, *status_, *processor_, management_metrics_);
   api_->register_routes(http_->server());
   consumer_->start();
