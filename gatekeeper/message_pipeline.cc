@@ -249,7 +249,9 @@ MessagePipeline::Step MessagePipeline::handle(Pending& p, bool store_blocked) {
 void MessagePipeline::resolve_parked(std::vector<Pending>& slots, std::size_t count,
                                      bool from_held) {
   std::string error;
+  const auto fetch_start = Clock::now();
   const bool fetched = reader_.fetch(error);
+  stats_.redis_round_trip.record(Clock::now() - fetch_start);
   if (!fetched) on_store_failure(error);
   MessageHeader h;
   std::size_t unresolved_from = count;
@@ -372,6 +374,7 @@ void MessagePipeline::publish_reader_stats() {
 void MessagePipeline::forward(std::size_t channel, Pending& p) {
   auto& backlog = backlog_[channel];
   if (backlog.empty() && try_send(outlets_[channel], p.frames)) {
+    stats_.decision_latency.record(Clock::now() - p.received);
     stats_.forwarded.add();
     stats_.by_channel_reason[channel][static_cast<std::size_t>(Reason::kNone)].add();
     return;
@@ -454,6 +457,7 @@ void MessagePipeline::reject(Pending& p, std::string_view id, std::string_view c
     (void)decisions_.send(p.frames[i],
                           i + 1 < n ? zmq::send_flags::sndmore : zmq::send_flags::none);
   }
+  stats_.decision_latency.record(Clock::now() - p.received);
   if (action == Action::kSuppress) {
     stats_.suppressed.add();
   } else {

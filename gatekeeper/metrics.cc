@@ -2,6 +2,8 @@
 
 #include <prometheus/text_serializer.h>
 
+#include <limits>
+
 namespace gk {
 
 namespace {
@@ -107,6 +109,30 @@ std::string Metrics::render() const {
           s.curve_admitted);
   counter("gk_curve_clients_refused_total", "CURVE clients refused: key not on the allow-list.",
           s.curve_refused);
+  auto histogram = [&](const char* name, const char* help, const LatencyHistogram& h) {
+    auto f = family(name, help, MetricType::Histogram);
+    ClientMetric m;
+    std::uint64_t cumulative = 0;
+    for (std::size_t i = 0; i <= LatencyHistogram::kBoundsUs.size(); ++i) {
+      cumulative += h.bucket(i);
+      ClientMetric::Bucket b;
+      b.cumulative_count = cumulative;
+      b.upper_bound = i < LatencyHistogram::kBoundsUs.size()
+                          ? static_cast<double>(LatencyHistogram::kBoundsUs[i]) / 1e6
+                          : std::numeric_limits<double>::infinity();
+      m.histogram.bucket.push_back(b);
+    }
+    m.histogram.sample_count = cumulative;
+    m.histogram.sample_sum = static_cast<double>(h.sum_ns()) / 1e9;
+    f.metric.push_back(std::move(m));
+    families.push_back(std::move(f));
+  };
+  histogram("gk_redis_round_trip_seconds",
+            "Time of one pipelined status lookup from the message loop (all its rounds).",
+            s.redis_round_trip);
+  histogram("gk_decision_latency_seconds",
+            "From taking a message off the socket to forwarding or reporting it.",
+            s.decision_latency);
   counter("gk_redis_errors_total", "Redis connection or command failures.", s.store_errors);
   counter("gk_redis_connects_total", "Successful (re)connections of the lookup links.",
           s.reconnects);

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 
 #include "common/channels.h"
@@ -23,6 +24,28 @@ class LocalCounter {
   std::atomic<std::uint64_t> value_{0};
 };
 
+// A latency histogram with one writer: fixed buckets (upper bounds in microseconds), each a
+// LocalCounter, so recording is a compare loop and two relaxed stores.
+class LatencyHistogram {
+ public:
+  static constexpr std::array<std::uint64_t, 13> kBoundsUs = {
+      10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 100000, 1000000};
+
+  void record(std::chrono::nanoseconds elapsed) noexcept {
+    const auto us = static_cast<std::uint64_t>(elapsed.count() / 1000);
+    std::size_t i = 0;
+    while (i < kBoundsUs.size() && us > kBoundsUs[i]) ++i;
+    buckets_[i].add();  // the last slot is +Inf
+    sum_ns_.add(static_cast<std::uint64_t>(elapsed.count()));
+  }
+  std::uint64_t bucket(std::size_t i) const noexcept { return buckets_[i].get(); }
+  std::uint64_t sum_ns() const noexcept { return sum_ns_.get(); }
+
+ private:
+  std::array<LocalCounter, kBoundsUs.size() + 1> buckets_;
+  LocalCounter sum_ns_;
+};
+
 // What the message loop has done. Conservation: received = forwarded + suppressed +
 // rejected + held + backlog (+ in flight inside one loop turn).
 struct PipelineStats {
@@ -35,6 +58,8 @@ struct PipelineStats {
   LocalCounter backlog;  // gauge: permitted messages waiting for full or absent adapters
   LocalCounter intake_pauses;
   LocalCounter store_errors;
+  LatencyHistogram redis_round_trip;  // one pipelined lookup (all its rounds)
+  LatencyHistogram decision_latency;  // taken from the socket -> forwarded or decided
   LocalCounter http_queue_overflows;  // written by the HTTP accepting thread only
   LocalCounter config_reloads;        // written by the signal thread only
   LocalCounter config_reload_failures;
