@@ -128,6 +128,9 @@ std::optional<std::vector<nlohmann::json>> StatusService::history(bool lead, std
 }
 
 void StatusService::publish(const SystemEvent& event) {
+  // The durable record first: whoever is notified on the PUB socket can then find the
+  // event in the stream already.
+  append_to_stream(event);
   const std::string body = to_msgpack(event);
   bool sent = false;
   {
@@ -146,7 +149,6 @@ void StatusService::publish(const SystemEvent& event) {
     }
   }
   metrics_.system_events.Add({{"sink", "pub"}, {"result", sent ? "ok" : "error"}}).Increment();
-  append_to_stream(event);
 }
 
 void StatusService::append_to_stream(const SystemEvent& event) {

@@ -11,17 +11,6 @@ using namespace gk::test;
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-namespace {
-
-double metric(const Rig& rig, const std::string& name) {
-  const auto page = http_get(rig.opts.http_port, "/metrics").body;
-  const auto at = page.find("\n" + name + " ");
-  if (at == std::string::npos) return -1;
-  return std::stod(page.substr(at + name.size() + 2));
-}
-
-}  // namespace
-
 TEST_CASE("cache: a burst of misses keeps each person's order and conserves every message",
           "[e2e][cache]") {
   Rig rig;
@@ -54,14 +43,14 @@ TEST_CASE("cache: a burst of misses keeps each person's order and conserves ever
   }
   CHECK(!rig.decisions->receive(100ms));  // SMS opt-outs do not touch MAIL
 
-  const double received = metric(rig, "gk_messages_received_total");
+  const double received = rig.metric("gk_messages_received_total");
   CHECK(received == kPeople * kPerPerson);
-  CHECK(metric(rig, "gk_messages_forwarded_total") + metric(rig, "gk_messages_suppressed_total") +
-            metric(rig, "gk_messages_rejected_total") + metric(rig, "gk_messages_held") ==
+  CHECK(rig.metric("gk_messages_forwarded_total") + rig.metric("gk_messages_suppressed_total") +
+            rig.metric("gk_messages_rejected_total") + rig.metric("gk_messages_held") ==
         received);
   // Each person was fetched once, then answered from the cache.
-  CHECK(metric(rig, "gk_cache_entries") == kPeople);
-  CHECK(metric(rig, "gk_cache_hits_total") >= kPeople * kPerPerson);
+  CHECK(rig.metric("gk_cache_entries") == kPeople);
+  CHECK(rig.metric("gk_cache_hits_total") >= kPeople * kPerPerson);
 }
 
 TEST_CASE("cache: with caching off every batch still reads Redis and decides correctly",
@@ -77,7 +66,7 @@ TEST_CASE("cache: with caching off every batch still reads Redis and decides cor
   rig.redis.hset("gk:u::out", "MAIL", "0");
   rig.sender->send(header("c", "MAIL", {{"id", "out"}}, {{"to", "a@x"}}), "p");
   CHECK(rig.collect(1) == Outcomes{{"c", "MAIL"}});
-  CHECK(metric(rig, "gk_cache_entries") == 0);
+  CHECK(rig.metric("gk_cache_entries") == 0);
 }
 
 TEST_CASE("cache: a dropped invalidation link empties the cache and decisions stay right",
@@ -86,9 +75,9 @@ TEST_CASE("cache: a dropped invalidation link empties the cache and decisions st
   rig.start();
   rig.sender->send(header("a", "MAIL", {{"id", "u1"}}, {{"to", "a@x"}}), "p");
   REQUIRE(rig.collect(1) == Outcomes{{"a", "MAIL"}});
-  REQUIRE(metric(rig, "gk_cache_entries") == 1);
+  REQUIRE(rig.metric("gk_cache_entries") == 1);
   rig.redis.command({"CLIENT", "KILL", "TYPE", "pubsub"});
-  REQUIRE(eventually([&] { return metric(rig, "gk_cache_flushes_total") >= 1; }));
+  REQUIRE(eventually([&] { return rig.metric("gk_cache_flushes_total") >= 1; }));
   // The write below happens while nobody tracks u1; the refilled cache must still see it.
   rig.redis.hset("gk:u::u1", "MAIL", "1");
   REQUIRE(rig.gk->wait_ready(200));

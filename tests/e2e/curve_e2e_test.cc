@@ -22,13 +22,6 @@ Keypair keypair() {
   return {pub.data(), sec.data()};
 }
 
-double metric(const Rig& rig, const std::string& name) {
-  const auto page = http_get(rig.opts.http_port, "/metrics").body;
-  const auto at = page.find("\n" + name + " ");
-  if (at == std::string::npos) return -1;
-  return std::stod(page.substr(at + name.size() + 2));
-}
-
 // A campaign engine with CURVE client keys.
 zmq::socket_t curve_sender(zmq::context_t& ctx, const std::string& endpoint, const Keypair& client,
                            const std::string& server_public) {
@@ -68,10 +61,10 @@ TEST_CASE("curve: an allowed client is served and an unknown key is refused", "[
 
   auto bad = curve_sender(rig.ctx, rig.gk->messages(), stranger, server.pub);
   send(bad, "from-stranger");
-  REQUIRE(eventually([&] { return metric(rig, "gk_curve_clients_refused_total") >= 1; }));
+  REQUIRE(eventually([&] { return rig.metric("gk_curve_clients_refused_total") >= 1; }));
   CHECK(!rig.mail->receive(300ms));
   CHECK(!rig.decisions->receive(10ms));
-  CHECK(metric(rig, "gk_messages_received_total") == 1);
+  CHECK(rig.metric("gk_messages_received_total") == 1);
 
   SECTION("a plain (NULL mechanism) sender gets nothing through either") {
     zmq::socket_t plain(rig.ctx, zmq::socket_type::push);
@@ -82,7 +75,7 @@ TEST_CASE("curve: an allowed client is served and an unknown key is refused", "[
     const std::string h = pack(header("plain", "MAIL", {{"id", "u1"}}, {{"to", "a@x"}}));
     (void)plain.send(zmq::buffer(h), zmq::send_flags::none);
     CHECK(!rig.mail->receive(300ms));
-    CHECK(metric(rig, "gk_messages_received_total") == 1);
+    CHECK(rig.metric("gk_messages_received_total") == 1);
   }
 }
 

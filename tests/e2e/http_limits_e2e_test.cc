@@ -16,13 +16,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-double metric(const Rig& rig, const std::string& name) {
-  const auto page = http_get(rig.opts.http_port, "/metrics").body;
-  const auto at = page.find("\n" + name + " ");
-  if (at == std::string::npos) return -1;
-  return std::stod(page.substr(at + name.size() + 2));
-}
-
 // A client that connects and never sends a byte.
 class IdleConnection {
  public:
@@ -55,7 +48,7 @@ TEST_CASE("http limits: a flood of idle connections is bounded and then served",
     }
     // One worker and one queue slot: the rest are served by the acceptor, one at a time,
     // each until the read timeout drops it.
-    CHECK(eventually([&] { return metric(rig, "gk_http_queue_overflows_total") >= 1; }, 10s));
+    CHECK(eventually([&] { return rig.metric("gk_http_queue_overflows_total") >= 1; }, 10s));
   }
   CHECK(http_get(rig.opts.http_port, "/healthz").status == 200);
   CHECK(rig.gk->process().running());

@@ -13,13 +13,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-double metric(const Rig& rig, const std::string& name) {
-  const auto page = http_get(rig.opts.http_port, "/metrics").body;
-  const auto at = page.find("\n" + name + " ");
-  if (at == std::string::npos) return -1;
-  return std::stod(page.substr(at + name.size() + 2));
-}
-
 constexpr int kPeople = 200;
 // Every 4th person has opted out of MAIL, every 7th is blacklisted.
 bool opted_out(int p) {
@@ -57,7 +50,7 @@ TEST_CASE("outage under load: Redis killed and restarted while messages flow",
   REQUIRE(eventually([&] { return sent.load() > kMessages / 4; }, 10s));
   rig.redis.stop();
   CHECK(rig.gk->wait_ready(503));
-  REQUIRE(eventually([&] { return metric(rig, "gk_messages_held") > 0; }, 10s));
+  REQUIRE(eventually([&] { return rig.metric("gk_messages_held") > 0; }, 10s));
   std::this_thread::sleep_for(300ms);  // the outage lasts a while: not a synchronisation
   rig.redis.start();
   CHECK(rig.gk->wait_ready(200));
@@ -80,9 +73,9 @@ TEST_CASE("outage under load: Redis killed and restarted while messages flow",
     (where == "MAIL" ? forwarded : suppressed)++;
   }
   CHECK(wrong == 0);
-  CHECK(metric(rig, "gk_messages_received_total") == kMessages);
-  CHECK(metric(rig, "gk_messages_held") == 0);
-  CHECK(metric(rig, "gk_messages_held_total") > 0);
-  CHECK(metric(rig, "gk_redis_connects_total") >= 2);
-  CHECK(metric(rig, "gk_redis_errors_total") >= 1);
+  CHECK(rig.metric("gk_messages_received_total") == kMessages);
+  CHECK(rig.metric("gk_messages_held") == 0);
+  CHECK(rig.metric("gk_messages_held_total") > 0);
+  CHECK(rig.metric("gk_redis_connects_total") >= 2);
+  CHECK(rig.metric("gk_redis_errors_total") >= 1);
 }

@@ -15,13 +15,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-double metric(const Rig& rig, const std::string& name) {
-  const auto page = http_get(rig.opts.http_port, "/metrics").body;
-  const auto at = page.find("\n" + name + " ");
-  if (at == std::string::npos) return -1;
-  return std::stod(page.substr(at + name.size() + 2));
-}
-
 std::string config_path(Rig& rig) {
   // The harness passes the config path as the last argument; rewrite that very file.
   const std::string log = rig.gk->process().log_path();
@@ -41,7 +34,7 @@ TEST_CASE("reload: SIGHUP applies a new header limit without a restart", "[e2e][
   rig.opts.max_header_bytes = 256;
   std::ofstream(config_path(rig)) << rig.opts.toml();
   rig.gk->process().signal(SIGHUP);
-  REQUIRE(eventually([&] { return metric(rig, "gk_config_reloads_total") == 1; }));
+  REQUIRE(eventually([&] { return rig.metric("gk_config_reloads_total") == 1; }));
   const json big2 =
       header("big2", "MAIL", {{"id", "u1"}}, {{"to", "a@x"}, {"note", std::string(600, 'n')}});
   // The loop applies the reload at its next turn: poll until the new limit shows.
@@ -60,8 +53,8 @@ TEST_CASE("reload: a broken config is refused and the running one stays", "[e2e]
   rig.start();
   std::ofstream(config_path(rig)) << "[ingress\nthis is not toml";
   rig.gk->process().signal(SIGHUP);
-  REQUIRE(eventually([&] { return metric(rig, "gk_config_reload_failures_total") == 1; }));
-  CHECK(metric(rig, "gk_config_reloads_total") == 0);
+  REQUIRE(eventually([&] { return rig.metric("gk_config_reload_failures_total") == 1; }));
+  CHECK(rig.metric("gk_config_reloads_total") == 0);
   rig.sender->send(header("after", "MAIL", {{"id", "u1"}}, {{"to", "a@x"}}), "p");
   CHECK(rig.collect(1) == Outcomes{{"after", "MAIL"}});
   CHECK(rig.gk->log().find("reload refused") != std::string::npos);
@@ -74,7 +67,7 @@ TEST_CASE("reload: a changed endpoint is reported as needing a restart", "[e2e][
   moved.mail_port = free_port();
   std::ofstream(config_path(rig)) << moved.toml();
   rig.gk->process().signal(SIGHUP);
-  REQUIRE(eventually([&] { return metric(rig, "gk_config_reloads_total") == 1; }));
+  REQUIRE(eventually([&] { return rig.metric("gk_config_reloads_total") == 1; }));
   CHECK(eventually([&] {
     return rig.gk->log().find("channels (names, endpoints, sndhwm) changed") != std::string::npos;
   }));
@@ -95,7 +88,7 @@ TEST_CASE("reload: SIGHUP replaces the API tokens", "[e2e][reload]") {
   rig.opts.auth_token = "rotated-token";
   std::ofstream(config_path(rig)) << rig.opts.toml();
   rig.gk->process().signal(SIGHUP);
-  REQUIRE(eventually([&] { return metric(rig, "gk_config_reloads_total") == 1; }));
+  REQUIRE(eventually([&] { return rig.metric("gk_config_reloads_total") == 1; }));
   CHECK(status_with("rotated-token") == 200);
   CHECK(status_with("test-token") == 401);
 }

@@ -12,13 +12,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-double metric(const Rig& rig, const std::string& name) {
-  const auto page = http_get(rig.opts.http_port, "/metrics").body;
-  const auto at = page.find("\n" + name + " ");
-  if (at == std::string::npos) return -1;
-  return std::stod(page.substr(at + name.size() + 2));
-}
-
 std::vector<std::string> ids(Sink& sink, std::size_t count) {
   std::vector<std::string> out;
   while (out.size() < count) {
@@ -47,12 +40,12 @@ TEST_CASE("stalled adapter: other channels keep flowing and the backlog arrives 
     rig.sender->send(header("sms" + std::to_string(i), "SMS", {{"id", "u1"}}, {{"to", "+1"}}), "p");
   }
   CHECK(ids(*rig.sms, 50) == numbered("sms", 50));
-  REQUIRE(eventually([&] { return metric(rig, "gk_messages_backlog") == 50; }));
+  REQUIRE(eventually([&] { return rig.metric("gk_messages_backlog") == 50; }));
 
   rig.connect_mail_adapter();
   CHECK(ids(*rig.mail, 50) == numbered("mail", 50));
-  REQUIRE(eventually([&] { return metric(rig, "gk_messages_backlog") == 0; }));
-  CHECK(metric(rig, "gk_messages_forwarded_total") == 100);
+  REQUIRE(eventually([&] { return rig.metric("gk_messages_backlog") == 0; }));
+  CHECK(rig.metric("gk_messages_forwarded_total") == 100);
 }
 
 TEST_CASE("stalled adapter: a full backlog pauses intake and nothing is lost on resume",
@@ -68,14 +61,14 @@ TEST_CASE("stalled adapter: a full backlog pauses intake and nothing is lost on 
   for (int i = 0; i < 5; ++i) {
     rig.sender->send(header("sms" + std::to_string(i), "SMS", {{"id", "u1"}}, {{"to", "+1"}}), "p");
   }
-  REQUIRE(eventually([&] { return metric(rig, "gk_intake_pauses_total") >= 1; }));
+  REQUIRE(eventually([&] { return rig.metric("gk_intake_pauses_total") >= 1; }));
   // Intake is paused: the SMS messages queued behind the MAIL ones are not taken yet.
   CHECK(!rig.sms->receive(300ms));
-  CHECK(metric(rig, "gk_messages_received_total") == 5);
+  CHECK(rig.metric("gk_messages_received_total") == 5);
 
   rig.connect_mail_adapter();
   CHECK(ids(*rig.mail, 20) == numbered("mail", 20));
   CHECK(ids(*rig.sms, 5) == numbered("sms", 5));
-  CHECK(metric(rig, "gk_messages_received_total") == 25);
-  CHECK(metric(rig, "gk_messages_forwarded_total") == 25);
+  CHECK(rig.metric("gk_messages_received_total") == 25);
+  CHECK(rig.metric("gk_messages_forwarded_total") == 25);
 }

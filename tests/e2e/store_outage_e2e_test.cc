@@ -13,14 +13,6 @@ namespace {
 const json kRealtimeTx = {{"campaign", {{"type", "realtime"}, {"transactional", true}}},
                           {"to", "a@x"}};
 
-std::string metric(const Rig& rig, const std::string& name) {
-  const auto page = http_get(rig.opts.http_port, "/metrics").body;
-  const auto at = page.find("\n" + name + " ");
-  if (at == std::string::npos) return "";
-  const auto begin = at + name.size() + 2;
-  return page.substr(begin, page.find('\n', begin) - begin);
-}
-
 }  // namespace
 
 TEST_CASE("outage: held messages are decided with the right status once Redis is back",
@@ -38,7 +30,7 @@ TEST_CASE("outage: held messages are decided with the right status once Redis is
     rig.sender->send(header("h" + std::to_string(i), "MAIL", {{"id", who}}, {{"to", "a@x"}}), "p");
   }
   // Nothing may leave while the status is unknown: the messages wait in the held queue.
-  REQUIRE(eventually([&] { return metric(rig, "gk_messages_held") == "30"; }));
+  REQUIRE(eventually([&] { return rig.metric("gk_messages_held") == 30; }));
   CHECK(!rig.mail->receive(200ms));
   CHECK(!rig.decisions->receive(10ms));
 
@@ -54,8 +46,8 @@ TEST_CASE("outage: held messages are decided with the right status once Redis is
     INFO(id);
     CHECK(got.at(id) == expect);
   }
-  CHECK(metric(rig, "gk_messages_held") == "0");
-  CHECK(std::stoi(metric(rig, "gk_redis_connects_total")) >= 2);
+  CHECK(rig.metric("gk_messages_held") == 0);
+  CHECK(rig.metric("gk_redis_connects_total") >= 2);
 }
 
 TEST_CASE("outage: a message held past the maximum wait becomes store_unavailable",
@@ -85,7 +77,7 @@ TEST_CASE("outage: when the held queue is full the overflow is store_unavailable
   CHECK(got == Outcomes{{"q5", "rejected/store_unavailable"},
                         {"q6", "rejected/store_unavailable"},
                         {"q7", "rejected/store_unavailable"}});
-  CHECK(metric(rig, "gk_messages_held") == "5");
+  CHECK(rig.metric("gk_messages_held") == 5);
 }
 
 TEST_CASE("outage: realtime transactional messages follow on_store_unavailable.transactional",

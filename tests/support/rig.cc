@@ -38,6 +38,13 @@ void Rig::start(bool connect_mail) {
   decisions = std::make_unique<Sink>(ctx, gk->decisions());
 }
 
+double Rig::metric(const std::string& name) const {
+  const auto page = http_get(opts.http_port, "/metrics").body;
+  const auto at = page.find("\n" + name + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(page.substr(at + name.size() + 2));
+}
+
 Outcomes Rig::collect(std::size_t count, std::chrono::milliseconds quiet) {
   Outcomes out;
   struct Source {

@@ -39,6 +39,9 @@ class Rig {
   Outcomes collect(std::size_t count, std::chrono::milliseconds quiet = std::chrono::seconds(5));
   std::size_t duplicates() const noexcept { return duplicates_; }
 
+  // One unlabelled sample from /metrics (-1 when the family is absent or nothing answered).
+  double metric(const std::string& name) const;
+
   RedisServer redis;
   zmq::context_t ctx;
   GatekeeperOptions opts;
