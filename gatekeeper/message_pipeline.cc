@@ -450,6 +450,10 @@ void MessagePipeline::reject(Pending& p, std::string_view id, std::string_view c
     pk.pack(std::string_view("detail"));
     pk.pack(detail);
   }
+  // `id` and `channel` may point into frame 0, which the sends below hand over to ZeroMQ
+  // (it frees the buffer once sent): everything that reads them comes first.
+  const auto index = channels_.find_routable(channel);
+  if (reason == Reason::kMalformed) spdlog::debug("malformed message id='{}': {}", id, detail);
   (void)decisions_.send(zmq::buffer(decision_buffer_.data(), decision_buffer_.size()),
                         zmq::send_flags::sndmore);
   const std::size_t n = p.frames.size();
@@ -463,10 +467,8 @@ void MessagePipeline::reject(Pending& p, std::string_view id, std::string_view c
   } else {
     stats_.rejected.add();
   }
-  const auto index = channels_.find_routable(channel);
   stats_.by_channel_reason[index ? *index : kMaxChannelTypes][static_cast<std::size_t>(reason)]
       .add();
-  if (reason == Reason::kMalformed) spdlog::debug("malformed message id='{}': {}", id, detail);
 }
 
 }  // namespace gk
