@@ -205,6 +205,14 @@ std::string key_prefix_problem(std::string_view prefix) {
   return has_space_or_control(prefix) ? "key prefix contains whitespace or control characters" : "";
 }
 
+std::string cluster_seed_problem(std::string_view seed) {
+  const HostPort hp = split_host_port(seed, "10.0.0.5:6379");
+  if (!hp.problem.empty()) return hp.problem;
+  const auto port = parse_number(hp.port, 65535);
+  if (!port || *port == 0) return "port must be 1..65535";
+  return "";
+}
+
 std::optional<std::string> percent_decode(std::string_view s) {
   std::string out;
   for (std::size_t i = 0; i < s.size(); ++i) {
@@ -585,8 +593,8 @@ void read_channels(Reader& r, const toml::table& root, std::vector<ChannelConfig
 void read_redis(Reader& r, const toml::table* t, RedisConfig& c) {
   const toml::table& s = or_empty(t);
   r.only_keys(s, "redis",
-              {"url", "key_prefix", "connect_timeout_ms", "command_timeout_ms",
-               "events_stream_maxlen", "history_length"});
+              {"url", "cluster", "cluster_refresh_ms", "key_prefix", "connect_timeout_ms",
+               "command_timeout_ms", "events_stream_maxlen", "history_length"});
   if (r.string(s, "redis", "url", c.url)) {
     if (std::string problem = parse_redis_url(c.url, c); !problem.empty()) {
       r.fail("redis.url", line_at(t, "url"), std::move(problem));
@@ -597,6 +605,19 @@ void read_redis(Reader& r, const toml::table* t, RedisConfig& c) {
   r.integer(s, "redis", "command_timeout_ms", 1, kMaxTimeoutMs, c.command_timeout_ms);
   r.integer(s, "redis", "events_stream_maxlen", 1, kMaxStreamLength, c.events_stream_maxlen);
   r.integer(s, "redis", "history_length", 1, 10000, c.history_length);
+  r.strings(s, "redis", "cluster", c.cluster, cluster_seed_problem);
+  r.integer(s, "redis", "cluster_refresh_ms", 10, kMaxTimeoutMs, c.cluster_refresh_ms);
+  if (!c.cluster.empty()) {
+    // Cluster keys must not carry a hash tag of their own: the layout adds one where two
+    // keys have to share a slot (docs/DEPLOYMENT.md).
+    if (c.key_prefix.find_first_of("{}") != std::string::npos) {
+      r.fail("redis.key_prefix", line_at(t, "key_prefix"),
+             "must not contain '{' or '}' when redis.cluster is set");
+    }
+    if (c.db != 0) {
+      r.fail("redis.url", line_at(t, "url"), "Redis Cluster has only database 0");
+    }
+  }
 }
 
 void read_http(Reader& r, const toml::table* t, HttpConfig& c) {

@@ -48,6 +48,11 @@ struct RedisConfig {
   std::string username;
   std::string password;
 
+  // Redis Cluster: seed nodes "host:port". Not empty selects cluster mode: the url then only
+  // supplies the credentials (its host, port and db are not used).
+  std::vector<std::string> cluster;
+  int cluster_refresh_ms = 500;  // how often the slot map is re-read
+
   std::string key_prefix = "gk:";
   int connect_timeout_ms = 1000;
   int command_timeout_ms = 1000;

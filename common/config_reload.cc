@@ -29,6 +29,8 @@ std::vector<std::string> restart_only_changes(const Config& r, const Config& l) 
   check(r.egress.sndhwm != l.egress.sndhwm, "egress.sndhwm");
   check(!same_channel_set(r.channels, l.channels), "channels (names, endpoints, sndhwm)");
   check(r.redis.url != l.redis.url, "redis.url");
+  check(r.redis.cluster != l.redis.cluster, "redis.cluster");
+  check(r.redis.cluster_refresh_ms != l.redis.cluster_refresh_ms, "redis.cluster_refresh_ms");
   check(r.redis.key_prefix != l.redis.key_prefix, "redis.key_prefix");
   check(r.redis.connect_timeout_ms != l.redis.connect_timeout_ms, "redis.connect_timeout_ms");
   check(r.redis.command_timeout_ms != l.redis.command_timeout_ms, "redis.command_timeout_ms");

@@ -45,6 +45,8 @@ nlohmann::json summarize_config(const Config& c) {
         {"db", c.redis.db},
         {"username", c.redis.username},
         {"password", redact(c.redis.password)},
+        {"cluster", c.redis.cluster},
+        {"cluster_refresh_ms", c.redis.cluster_refresh_ms},
         {"key_prefix", c.redis.key_prefix},
         {"connect_timeout_ms", c.redis.connect_timeout_ms},
         {"command_timeout_ms", c.redis.command_timeout_ms},

@@ -1,5 +1,7 @@
 #include "common/keys.h"
 
+#include "common/cluster_slots.h"
+
 namespace gk {
 
 namespace {
@@ -31,6 +33,29 @@ void link_key(std::string& out, std::string_view prefix, std::string_view bu,
               std::string_view email) {
   key(out, prefix, "id:", bu);
   append_lower(out, email);
+}
+
+std::string history_key(std::string_view prefix, bool cluster, bool lead, std::string_view bu,
+                        std::string_view who) {
+  std::string status;
+  if (lead) {
+    lead_key(status, prefix, bu, who);
+  } else {
+    user_key(status, prefix, bu, who);
+  }
+  std::string out(prefix);
+  out.append("h:");
+  if (cluster) out.append("{").append(slot_tag(key_slot(status))).append("}:");
+  // The status key without the prefix: "u:<bu>:<id>" or "l:<bu>:<email>".
+  return out.append(std::string_view(status).substr(prefix.size()));
+}
+
+std::string linked_emails_key(std::string_view prefix, std::string_view bu,
+                              std::string_view external_id) {
+  std::string out;
+  key(out, prefix, "ue:", bu);
+  out.append(external_id);
+  return out;
 }
 
 std::string lower_email(std::string_view email) {

@@ -14,6 +14,16 @@ void lead_key(std::string& out, std::string_view prefix, std::string_view bu,
 void link_key(std::string& out, std::string_view prefix, std::string_view bu,
               std::string_view email);
 
+// A person's change history (our addition to the layout): "<prefix>h:u:<bu>:<externalId>" or
+// "<prefix>h:l:<bu>:<email>". In cluster mode "<prefix>h:{<tag>}:u:..." instead, the tag
+// chosen so the list shares the slot of the person's status hash and one script can write
+// both.
+std::string history_key(std::string_view prefix, bool cluster, bool lead, std::string_view bu,
+                        std::string_view who);
+// The emails linked to a user: "<prefix>ue:<bu>:<externalId>", a set.
+std::string linked_emails_key(std::string_view prefix, std::string_view bu,
+                              std::string_view external_id);
+
 std::string lower_email(std::string_view email);
 
 }  // namespace gk

@@ -41,15 +41,29 @@ auto with_argv(const std::string_view* args, std::size_t count, F&& f) {
 }  // namespace
 
 RedisConnection::Ptr RedisConnection::connect(const RedisConfig& config, std::string& error) {
+  auto conn = connect(config, config.host, config.port, error);
+  if (conn && config.db != 0) {
+    const std::string db = std::to_string(config.db);
+    RedisReplyPtr r = conn->command({"SELECT", db});
+    if (!r || r->type == REDIS_REPLY_ERROR) {
+      error = "SELECT " + db + " failed: " + (r ? describe_reply(r.get()) : conn->error());
+      return nullptr;
+    }
+  }
+  return conn;
+}
+
+RedisConnection::Ptr RedisConnection::connect(const RedisConfig& config, const std::string& host,
+                                              int port, std::string& error) {
   const timeval connect_timeout = to_timeval(config.connect_timeout_ms);
-  redisContext* raw = redisConnectWithTimeout(config.host.c_str(), config.port, connect_timeout);
+  redisContext* raw = redisConnectWithTimeout(host.c_str(), port, connect_timeout);
   if (raw == nullptr) {
     error = "cannot allocate a Redis context";
     return nullptr;
   }
   auto conn = std::make_unique<RedisConnection>(raw);
   if (raw->err != 0) {
-    error = "connect to " + config.host + ":" + std::to_string(config.port) + ": " + raw->errstr;
+    error = "connect to " + host + ":" + std::to_string(port) + ": " + raw->errstr;
     return nullptr;
   }
   redisSetTimeout(raw, to_timeval(config.command_timeout_ms));
@@ -59,14 +73,6 @@ RedisConnection::Ptr RedisConnection::connect(const RedisConfig& config, std::st
                           : conn->command({"AUTH", config.username, config.password});
     if (!r || r->type == REDIS_REPLY_ERROR) {
       error = "AUTH failed: " + (r ? describe_reply(r.get()) : conn->error());
-      return nullptr;
-    }
-  }
-  if (config.db != 0) {
-    const std::string db = std::to_string(config.db);
-    RedisReplyPtr r = conn->command({"SELECT", db});
-    if (!r || r->type == REDIS_REPLY_ERROR) {
-      error = "SELECT " + db + " failed: " + (r ? describe_reply(r.get()) : conn->error());
       return nullptr;
     }
   }

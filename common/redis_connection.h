@@ -26,6 +26,9 @@ class RedisConnection {
 
   // Connects, authenticates and selects the database; nullptr with `error` set on failure.
   static Ptr connect(const RedisConfig& config, std::string& error);
+  // The same to another node (a cluster member) with the configured credentials; no SELECT.
+  static Ptr connect(const RedisConfig& config, const std::string& host, int port,
+                     std::string& error);
   // Takes ownership of a context; prefer connect().
   explicit RedisConnection(redisContext* ctx) : ctx_(ctx) {}
 

@@ -1,5 +1,6 @@
 #include "common/status_reader.h"
 
+#include <algorithm>
 #include <limits>
 
 #include "common/keys.h"
@@ -28,52 +29,124 @@ StatusReader::StatusReader(const RedisConfig& redis, const CacheConfig& cache,
 
 bool StatusReader::connect(std::string& error) {
   disconnect();
-  auto lookup = RedisConnection::connect(redis_, error);
+  auto lookup = RedisRouter::connect(redis_, error);
   if (!lookup) return false;
-  if (cache_enabled_) {
-    auto subscriber = RedisConnection::connect(redis_, error);
-    if (!subscriber) return false;
-    auto id = subscriber->command({"CLIENT", "ID"});
-    if (!id || id->type != REDIS_REPLY_INTEGER) {
-      error = "CLIENT ID: " + (id ? describe_reply(id.get()) : subscriber->error());
-      return false;
-    }
-    auto sub = subscriber->command({"SUBSCRIBE", kInvalidateChannel});
-    if (!sub || sub->type != REDIS_REPLY_ARRAY) {
-      error = "SUBSCRIBE: " + (sub ? describe_reply(sub.get()) : subscriber->error());
-      return false;
-    }
-    const std::string id_text = std::to_string(id->integer);
-    auto tracking = lookup->command({"CLIENT", "TRACKING", "on", "REDIRECT", id_text});
-    if (!tracking || tracking->type == REDIS_REPLY_ERROR) {
-      error = "CLIENT TRACKING: " + (tracking ? describe_reply(tracking.get()) : lookup->error());
-      return false;
-    }
-    invalidations_ = std::move(subscriber);
-  }
   lookup_ = std::move(lookup);
-  return true;
-}
-
-void StatusReader::disconnect() noexcept {
-  // Without the invalidation link nothing cached can be trusted any more.
-  if (cache_.size() > 0) ++stats_.flushes;
-  cache_.clear();
-  lookup_.reset();
-  invalidations_.reset();
-}
-
-int StatusReader::invalidation_fd() const noexcept {
-  return invalidations_ ? invalidations_->fd() : -1;
-}
-
-bool StatusReader::drain_invalidations() {
-  if (!invalidations_) return connected();
-  if (!invalidations_->read_available()) {
+  topology_seen_ = lookup_->topology_version();
+  if (cache_enabled_ && !sync_links(error)) {
     disconnect();
     return false;
   }
-  while (auto reply = invalidations_->next_buffered_reply()) {
+  return true;
+}
+
+bool StatusReader::open_link(const std::string& node, Link& link, std::string& error) {
+  link.node = node;
+  RedisConnection* tracked = nullptr;
+  if (lookup_->cluster()) {
+    const auto address = parse_node_address(node);
+    if (!address) {
+      error = "bad node address " + node;
+      return false;
+    }
+    link.tracker = RedisConnection::connect(redis_, address->host, address->port, error);
+    if (!link.tracker) return false;
+    link.subscriber = RedisConnection::connect(redis_, address->host, address->port, error);
+    tracked = link.tracker.get();
+  } else {
+    link.subscriber = RedisConnection::connect(redis_, error);
+    tracked = lookup_->connection_for("");
+  }
+  if (!link.subscriber || tracked == nullptr) return false;
+  auto id = link.subscriber->command({"CLIENT", "ID"});
+  if (!id || id->type != REDIS_REPLY_INTEGER) {
+    error = node + ": CLIENT ID: " + (id ? describe_reply(id.get()) : link.subscriber->error());
+    return false;
+  }
+  auto sub = link.subscriber->command({"SUBSCRIBE", kInvalidateChannel});
+  if (!sub || sub->type != REDIS_REPLY_ARRAY) {
+    error = node + ": SUBSCRIBE: " + (sub ? describe_reply(sub.get()) : link.subscriber->error());
+    return false;
+  }
+  const std::string id_text = std::to_string(id->integer);
+  RedisReplyPtr tracking;
+  if (lookup_->cluster()) {
+    // Broadcast mode: every write to a person key on this node is announced, read or not.
+    const std::string user = redis_.key_prefix + "u:", lead = redis_.key_prefix + "l:",
+                      link_prefix = redis_.key_prefix + "id:";
+    tracking = tracked->command({"CLIENT", "TRACKING", "on", "REDIRECT", id_text, "BCAST", "PREFIX",
+                                 user, "PREFIX", lead, "PREFIX", link_prefix});
+  } else {
+    tracking = tracked->command({"CLIENT", "TRACKING", "on", "REDIRECT", id_text});
+  }
+  if (!tracking || tracking->type == REDIS_REPLY_ERROR) {
+    error = node +
+            ": CLIENT TRACKING: " + (tracking ? describe_reply(tracking.get()) : tracked->error());
+    return false;
+  }
+  return true;
+}
+
+bool StatusReader::sync_links(std::string& error) {
+  topology_seen_ = lookup_->topology_version();
+  const std::vector<std::string> primaries = lookup_->primaries();
+  const std::vector<std::string> replicas = lookup_->replicas();
+  auto wanted = [&](const std::string& node) {
+    return std::find(primaries.begin(), primaries.end(), node) != primaries.end() ||
+           std::find(replicas.begin(), replicas.end(), node) != replicas.end();
+  };
+  // A node that left the map cannot announce writes that matter any more.
+  std::erase_if(links_, [&](const Link& l) { return !wanted(l.node); });
+  bool added = false;
+  auto add = [&](const std::string& node, bool required) {
+    for (const Link& l : links_) {
+      if (l.node == node) return true;
+    }
+    Link link;
+    if (!open_link(node, link, error)) {
+      if (required) return false;
+      ++stats_.link_errors;  // a replica: retried at the next ping
+      return true;
+    }
+    links_.push_back(std::move(link));
+    added = true;
+    return true;
+  };
+  for (const std::string& node : primaries) {
+    if (!add(node, true)) return false;
+  }
+  for (const std::string& node : replicas) (void)add(node, false);
+  rebuild_fds();
+  // Writes on a node before its link existed were not heard: whatever is cached may be stale.
+  if (added && cache_.size() > 0) {
+    cache_.clear();
+    ++stats_.flushes;
+  }
+  return true;
+}
+
+void StatusReader::rebuild_fds() {
+  fds_.clear();
+  for (const Link& l : links_) fds_.push_back(l.subscriber->fd());
+}
+
+void StatusReader::disconnect() noexcept {
+  // Without the invalidation links nothing cached can be trusted any more.
+  if (cache_.size() > 0) ++stats_.flushes;
+  cache_.clear();
+  links_.clear();
+  fds_.clear();
+  lookup_.reset();
+}
+
+bool StatusReader::drain_invalidations(std::size_t index) {
+  if (index >= links_.size()) return connected();
+  RedisConnection& link = *links_[index].subscriber;
+  if (!link.read_available()) {
+    disconnect();
+    return false;
+  }
+  while (auto reply = link.next_buffered_reply()) {
     if (!is_message(reply.get())) continue;
     const redisReply* keys = reply->element[2];
     if (keys->type == REDIS_REPLY_ARRAY) {
@@ -89,7 +162,7 @@ bool StatusReader::drain_invalidations() {
       ++stats_.flushes;
     }
   }
-  if (!invalidations_->ok()) {
+  if (!link.ok()) {
     disconnect();
     return false;
   }
@@ -179,19 +252,25 @@ bool StatusReader::fetch(std::string& error) {
 
 bool StatusReader::fetch_round(std::vector<Wanted>& round, std::string& error) {
   ++stats_.fetch_rounds;
+  commands_.clear();
   for (const Wanted& w : round) {
-    if (w.link) {
-      lookup_->append({"GET", w.key});
-    } else {
-      lookup_->append({"HGETALL", w.key});
-    }
+    commands_.push_back({w.key, {w.link ? "GET" : "HGETALL", w.key}});
   }
-  for (const Wanted& w : round) {
-    RedisReplyPtr reply = lookup_->get_reply();
-    if (!reply) {
-      error = lookup_->error();
-      return false;
-    }
+  if (!lookup_->pipeline(commands_, replies_)) {
+    error = lookup_->error();
+    return false;
+  }
+  const std::size_t links_before = links_.size();
+  const std::uint64_t flushes_before = stats_.flushes;
+  if (lookup_->topology_version() != topology_seen_ && cache_enabled_ && !sync_links(error)) {
+    return false;
+  }
+  // A link opened after these reads may have missed a write in between: this batch decides
+  // on them, the cache does not keep them.
+  const bool keep = links_.size() == links_before && stats_.flushes == flushes_before;
+  for (std::size_t n = 0; n < round.size(); ++n) {
+    const Wanted& w = round[n];
+    const RedisReplyPtr& reply = replies_[n];
     CachedStatus value;
     if (w.link) {
       if (reply->type == REDIS_REPLY_STRING) {
@@ -219,7 +298,11 @@ bool StatusReader::fetch_round(std::vector<Wanted>& round, std::string& error) {
       user_key(user, redis_.key_prefix, w.bu, value.linked_user);
       want_key(user, w.bu, false);
     }
-    store(w.key, std::move(value));
+    if (keep) {
+      store(w.key, std::move(value));
+    } else {
+      batch_.insert(w.key, std::move(value));
+    }
   }
   return true;
 }
@@ -235,12 +318,17 @@ void StatusReader::end_batch() noexcept {
 
 bool StatusReader::ping() {
   if (!lookup_) return false;
-  auto reply = lookup_->command({"PING"});
-  if (!reply || reply->type == REDIS_REPLY_ERROR) {
+  std::string error;
+  // Every ping retries replica links that could not be opened before.
+  if (!lookup_->ping() || (cache_enabled_ && !sync_links(error))) {
     disconnect();
     return false;
   }
   return true;
+}
+
+std::vector<std::string> StatusReader::nodes() const {
+  return lookup_ ? lookup_->primaries() : std::vector<std::string>{};
 }
 
 }  // namespace gk

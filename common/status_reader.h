@@ -10,6 +10,7 @@
 #include "common/config.h"
 #include "common/optout_record.h"
 #include "common/redis_connection.h"
+#include "common/redis_router.h"
 #include "common/status_cache.h"
 
 namespace gk {
@@ -22,9 +23,14 @@ struct PersonRef {
 };
 
 // Reads people's statuses from Redis for the message loop, through a cache that Redis keeps
-// correct: the lookup link turns on client-side tracking (RESP2, redirected to a second link
-// subscribed to __redis__:invalidate), so a write by any client evicts what it touched.
-// Misses are collected over a batch and fetched in one pipeline. Not thread-safe.
+// correct with client-side tracking (RESP2, redirected to a link subscribed to
+// __redis__:invalidate), so a write by any client evicts what it touched:
+//  - one server: the lookup link tracks the keys it reads;
+//  - a cluster: every node, replicas included, gets a tracking link in broadcast mode for the
+//    person keys' prefixes, so writes are heard wherever they land, also after a slot moved
+//    or a replica took over. A node first seen later empties the cache (writes there before
+//    its link existed were not heard).
+// Misses are collected over a batch and fetched in one pipeline (per node). Not thread-safe.
 class StatusReader {
  public:
   struct Stats {
@@ -34,21 +40,23 @@ class StatusReader {
     std::uint64_t flushes = 0;        // whole-cache clears (link lost, FLUSHALL)
     std::uint64_t fetch_rounds = 0;
     std::uint64_t keys_fetched = 0;
+    std::uint64_t link_errors = 0;  // cluster: replica links that could not be opened
   };
 
   StatusReader(const RedisConfig& redis, const CacheConfig& cache, const ChannelRegistry& channels);
 
-  // (Re)connects both links and turns tracking on; the cache starts empty. On failure the
-  // reader stays disconnected and `error` says why.
+  // (Re)connects the lookup and invalidation links and turns tracking on; the cache starts
+  // empty. On failure the reader stays disconnected and `error` says why.
   bool connect(std::string& error);
   void disconnect() noexcept;
   bool connected() const noexcept { return lookup_ != nullptr; }
 
-  // -1 while disconnected or when caching is off.
-  int invalidation_fd() const noexcept;
-  // Applies the invalidations that have arrived. False when the link broke: the reader is
-  // then disconnected and its cache empty.
-  bool drain_invalidations();
+  // The invalidation links' sockets, to poll for input; none while disconnected or when
+  // caching is off. The index of a socket is the `link` to drain.
+  const std::vector<int>& invalidation_fds() const noexcept { return fds_; }
+  // Applies the invalidations that have arrived on a link whose socket is readable. False
+  // when it broke: the reader is then disconnected and its cache empty.
+  bool drain_invalidations(std::size_t link);
 
   // The merged status of everything `person` names, if every record is known locally.
   bool resolve(const PersonRef& person, OptOutRecord& out);
@@ -60,8 +68,11 @@ class StatusReader {
   // Forgets the records fetched for the current batch (the cache keeps its own copies).
   void end_batch() noexcept;
 
-  // A round trip, for readiness and for probing a link that has been idle.
+  // A round trip to every node, for readiness and for probing links that have been idle; in
+  // cluster mode the slot map is re-read and the invalidation links follow it.
   bool ping();
+  // Primaries the lookups go to ("host:port").
+  std::vector<std::string> nodes() const;
 
   const Stats& stats() const noexcept { return stats_; }
   const StatusCache& cache() const noexcept { return cache_; }
@@ -75,6 +86,14 @@ class StatusReader {
     std::string bu;
     bool link = false;
   };
+  struct Link {
+    std::string node;
+    RedisConnection::Ptr tracker;  // cluster: holds the broadcast tracking; else the lookup
+    RedisConnection::Ptr subscriber;
+  };
+  bool open_link(const std::string& node, Link& link, std::string& error);
+  bool sync_links(std::string& error);
+  void rebuild_fds();
   const CachedStatus* find(std::string_view key) const noexcept;
   void want_key(std::string_view key, std::string_view bu, bool link);
   bool fetch_round(std::vector<Wanted>& round, std::string& error);
@@ -83,8 +102,12 @@ class StatusReader {
   const RedisConfig redis_;
   const bool cache_enabled_;
   const ChannelRegistry& channels_;
-  RedisConnection::Ptr lookup_;
-  RedisConnection::Ptr invalidations_;
+  RedisRouter::Ptr lookup_;
+  std::uint64_t topology_seen_ = 0;
+  std::vector<Link> links_;
+  std::vector<int> fds_;
+  std::vector<RedisRouter::Command> commands_;
+  std::vector<RedisReplyPtr> replies_;
   StatusCache cache_;
   StatusCache batch_;  // this batch's fetches, so a tiny or disabled cache still decides
   std::vector<Wanted> wanted_;

@@ -1,11 +1,12 @@
 #include "common/status_script.h"
 
-#include <mutex>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "common/keys.h"
+#include "common/lua_script.h"
+#include "common/status_write_cluster.h"
 #include "common/system_event.h"
 
 namespace gk {
@@ -15,8 +16,8 @@ namespace {
 // One script per change, so resolving the person, linking, merging, the last-writer-wins
 // comparison, the write and the history entry happen atomically with respect to every other
 // writer (other sidecars, other jobs using the same script). Keys are derived inside the
-// script from the link it reads, so they cannot be declared up front: this needs a
-// non-cluster Redis (or one where all gk keys share a slot).
+// script from the link it reads, so they cannot be declared up front: this is the single
+// server's path; a cluster takes the steps of status_write_cluster.cc instead.
 constexpr std::string_view kScript = R"lua(
 -- ARGV: prefix, bu, external id, email (lower-case), field ('' = link only), value '1'/'0',
 --       ts (ms), history length, history entry head (JSON text ending in a comma)
@@ -27,16 +28,6 @@ local ts, keep, entry_head = tonumber(ARGV[7]), tonumber(ARGV[8]), ARGV[9]
 local function user_key(uid) return prefix .. 'u:' .. bu .. ':' .. uid end
 local function lead_key(mail) return prefix .. 'l:' .. bu .. ':' .. mail end
 local function emails_key(uid) return prefix .. 'ue:' .. bu .. ':' .. uid end
-
--- The same reading as the message path: anything but '', '0' or 'false' is set.
-local function is_set(v)
-  return v ~= nil and v ~= false and v ~= '' and v ~= '0' and string.lower(v) ~= 'false'
-end
-
--- A field's time; missing or garbled counts as 0, so any timed change wins over it.
-local function stamp(key, f)
-  return tonumber(redis.call('HGET', key, f .. ':ts')) or 0
-end
 
 -- Moves a lead's statuses into its user, per field the newer change winning (a tie keeps
 -- the user's), then deletes the lead so no stale second record is left behind.
@@ -117,18 +108,9 @@ redis.call('LTRIM', history, 0, keep - 1)
 return {old and 1 or 0, applied and 1 or 0}
 )lua";
 
-// The server keeps loaded scripts by SHA-1; SCRIPT LOAD tells us the digest once per
-// process, every connection shares it.
-std::mutex sha_mutex;
-std::string sha;
-
-std::string cached_sha() {
-  std::lock_guard lock(sha_mutex);
-  return sha;
-}
-
-bool is_noscript(const redisReply* r) {
-  return r->type == REDIS_REPLY_ERROR && std::string_view(r->str, r->len).starts_with("NOSCRIPT");
+const LuaScript& single_server_script() {
+  static const LuaScript script(std::string(lua_status_prelude()) + std::string(kScript));
+  return script;
 }
 
 // The history entry up to its last two keys, which only the script knows.
@@ -149,61 +131,35 @@ std::string entry_head(const StatusWrite& w) {
 
 }  // namespace
 
-std::string_view status_script_text() noexcept {
-  return kScript;
-}
-
-std::optional<StatusWriteResult> run_status_script(RedisConnection& conn, const RedisConfig& redis,
-                                                   const StatusWrite& w, std::string& error) {
-  const std::string email = lower_email(w.email);
-  const std::string ts = std::to_string(w.ts);
-  const std::string keep = std::to_string(redis.history_length);
-  const std::string head = w.field.empty() ? std::string() : entry_head(w);
-  std::vector<std::string_view> args = {"EVALSHA",     "",    "0",     redis.key_prefix,    w.bu,
-                                        w.external_id, email, w.field, w.value ? "1" : "0", ts,
-                                        keep,          head};
-  RedisReplyPtr reply;
-  std::string digest = cached_sha();
-  if (digest.empty()) {
-    auto loaded = conn.command({"SCRIPT", "LOAD", kScript});
-    if (loaded && loaded->type == REDIS_REPLY_STRING) {
-      digest.assign(loaded->str, loaded->len);
-      std::lock_guard lock(sha_mutex);
-      sha = digest;
-    } else if (!loaded) {
-      error = conn.error();
-      return std::nullopt;
-    }
-  }
-  if (!digest.empty()) {
-    args[1] = digest;
-    reply = conn.command(args);
-  }
-  if (!reply && !conn.ok()) {
-    error = conn.error();
-    return std::nullopt;
-  }
-  if (!reply || is_noscript(reply.get())) {
-    args[0] = "EVAL";
-    args[1] = kScript;
-    reply = conn.command(args);
-  }
-  if (!reply) {
-    error = conn.error();
-    return std::nullopt;
-  }
+std::optional<StatusWriteResult> parse_status_reply(const redisReply* reply, bool value,
+                                                    std::string& error) {
   if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
       reply->element[0]->type != REDIS_REPLY_INTEGER ||
       reply->element[1]->type != REDIS_REPLY_INTEGER) {
-    error = "status script: " + describe_reply(reply.get());
+    error = "status script: " + describe_reply(reply);
     return std::nullopt;
   }
   StatusWriteResult r;
   r.old_value = reply->element[0]->integer != 0;
-  r.new_value = w.value;
+  r.new_value = value;
   r.applied = reply->element[1]->integer != 0;
   r.changed = r.applied && r.old_value != r.new_value;
   return r;
+}
+
+std::optional<StatusWriteResult> run_status_script(RedisRouter& redis, const RedisConfig& config,
+                                                   const StatusWrite& w, std::string& error) {
+  const std::string head = w.field.empty() ? std::string() : entry_head(w);
+  if (redis.cluster()) return run_cluster_status_write(redis, config, w, head, error);
+  const std::string email = lower_email(w.email);
+  const std::string ts = std::to_string(w.ts);
+  const std::string keep = std::to_string(config.history_length);
+  auto reply = single_server_script().run(
+      redis, {},
+      {config.key_prefix, w.bu, w.external_id, email, w.field, w.value ? "1" : "0", ts, keep, head},
+      error);
+  if (!reply) return std::nullopt;
+  return parse_status_reply(reply.get(), w.value, error);
 }
 
 }  // namespace gk

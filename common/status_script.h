@@ -6,6 +6,7 @@
 
 #include "common/config.h"
 #include "common/redis_connection.h"
+#include "common/redis_router.h"
 #include "common/timestamp.h"
 
 namespace gk {
@@ -34,13 +35,15 @@ struct StatusWriteResult {
   bool changed = false;    // applied and the stored value differs from before
 };
 
-// The Lua text (see the comment at its top for the key layout it writes).
-std::string_view status_script_text() noexcept;
-
-// Runs the script with EVALSHA, loading it with EVAL when the server does not know it
-// (restart, SCRIPT FLUSH). On failure returns nullopt and says why in `error`; the
-// connection may then be broken (`conn.ok()`), which is the caller's cue to replace it.
-std::optional<StatusWriteResult> run_status_script(RedisConnection& conn, const RedisConfig& redis,
+// One status change: on a single server one atomic script (resolve, link, merge, write,
+// history); on a cluster the idempotent steps of status_write_cluster.h. On failure returns
+// nullopt and says why in `error`; the router may then be broken (`redis.ok()`), which is
+// the caller's cue to replace it.
+std::optional<StatusWriteResult> run_status_script(RedisRouter& redis, const RedisConfig& config,
                                                    const StatusWrite& write, std::string& error);
+
+// The scripts' reply {old, applied} as a result.
+std::optional<StatusWriteResult> parse_status_reply(const redisReply* reply, bool value,
+                                                    std::string& error);
 
 }  // namespace gk

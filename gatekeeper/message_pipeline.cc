@@ -91,9 +91,8 @@ void MessagePipeline::run(const std::atomic<bool>& stop) {
     poll_channels_.clear();
     const bool poll_ingress = !intake_paused_;
     if (poll_ingress) poll_items_.push_back({ingress_.handle(), 0, ZMQ_POLLIN, 0});
-    const int inval_fd = reader_.invalidation_fd();
-    const bool poll_inval = inval_fd >= 0;
-    if (poll_inval) poll_items_.push_back({nullptr, inval_fd, ZMQ_POLLIN, 0});
+    const std::vector<int>& inval_fds = reader_.invalidation_fds();
+    for (int fd : inval_fds) poll_items_.push_back({nullptr, fd, ZMQ_POLLIN, 0});
     for (std::size_t c = 0; c < backlog_.size(); ++c) {
       if (backlog_[c].empty()) continue;
       poll_items_.push_back({outlets_[c].handle(), 0, ZMQ_POLLOUT, 0});
@@ -111,12 +110,16 @@ void MessagePipeline::run(const std::atomic<bool>& stop) {
       continue;
     }
     const std::size_t inval_at = poll_ingress ? 1 : 0;
+    const std::size_t inval_count = inval_fds.size();
     // Invalidations first, so the batch below decides on what Redis holds now.
-    if (poll_inval && (poll_items_[inval_at].revents & ZMQ_POLLIN)) {
-      if (!reader_.drain_invalidations()) on_store_failure("invalidation link lost");
-      publish_reader_stats();
+    bool invalidated = false;
+    for (std::size_t i = 0; i < inval_count && reader_.connected(); ++i) {
+      if (!(poll_items_[inval_at + i].revents & ZMQ_POLLIN)) continue;
+      invalidated = true;
+      if (!reader_.drain_invalidations(i)) on_store_failure("invalidation link lost");
     }
-    const std::size_t channels_at = inval_at + (poll_inval ? 1 : 0);
+    if (invalidated) publish_reader_stats();
+    const std::size_t channels_at = inval_at + inval_count;
     for (std::size_t i = 0; i < poll_channels_.size(); ++i) {
       if (poll_items_[channels_at + i].revents & ZMQ_POLLOUT) flush_backlog(poll_channels_[i]);
     }
@@ -339,7 +342,11 @@ void MessagePipeline::ensure_connected(Clock::time_point now) {
   if (now < next_connect_) return;
   std::string error;
   if (reader_.connect(error)) {
-    spdlog::info("connected to Redis {}:{}", config_.redis.host, config_.redis.port);
+    if (config_.redis.cluster.empty()) {
+      spdlog::info("connected to Redis {}:{}", config_.redis.host, config_.redis.port);
+    } else {
+      spdlog::info("connected to Redis Cluster: primaries {}", fmt::join(reader_.nodes(), ", "));
+    }
     stats_.reconnects.add();
     backoff_ = std::chrono::milliseconds(config_.on_store_unavailable.retry_initial_ms);
     last_store_check_ = now;

@@ -29,16 +29,16 @@ StatusService::Lease StatusService::acquire(std::string& error) {
   {
     std::lock_guard lock(pool_mutex_);
     if (!idle_.empty()) {
-      RedisConnection::Ptr conn = std::move(idle_.back());
+      RedisRouter::Ptr conn = std::move(idle_.back());
       idle_.pop_back();
       return Lease(*this, std::move(conn), true);
     }
   }
   // Connecting happens outside the lock so one slow connect does not stall other callers.
-  return Lease(*this, RedisConnection::connect(config_.redis, error), false);
+  return Lease(*this, RedisRouter::connect(config_.redis, error), false);
 }
 
-void StatusService::release(RedisConnection::Ptr conn) {
+void StatusService::release(RedisRouter::Ptr conn) {
   if (!conn || !conn->ok()) return;
   std::lock_guard lock(pool_mutex_);
   if (idle_.size() < pool_max_) idle_.push_back(std::move(conn));
@@ -46,7 +46,7 @@ void StatusService::release(RedisConnection::Ptr conn) {
 
 template <typename Op>
 auto StatusService::run(const char* operation, std::string& error, Op&& op)
-    -> decltype(op(std::declval<RedisConnection&>(), error)) {
+    -> decltype(op(std::declval<RedisRouter&>(), error)) {
   for (int attempt = 0; attempt < 2; ++attempt) {
     Lease conn = acquire(error);
     if (!conn) break;
@@ -68,7 +68,7 @@ void StatusService::store_error(const char* operation, const std::string& error)
 }
 
 std::optional<StatusWriteResult> StatusService::write(const StatusWrite& w, std::string& error) {
-  auto result = run("write", error, [&](RedisConnection& conn, std::string& err) {
+  auto result = run("write", error, [&](RedisRouter& conn, std::string& err) {
     return run_status_script(conn, config_.redis, w, err);
   });
   if (result && !w.field.empty()) {
@@ -84,8 +84,8 @@ std::optional<StatusService::Fields> StatusService::read_user(std::string_view b
                                                               std::string& error) {
   std::string key;
   user_key(key, config_.redis.key_prefix, bu, external_id);
-  return run("read", error, [&](RedisConnection& conn, std::string& err) -> std::optional<Fields> {
-    auto reply = conn.command({"HGETALL", key});
+  return run("read", error, [&](RedisRouter& conn, std::string& err) -> std::optional<Fields> {
+    auto reply = conn.command(key, {"HGETALL", key});
     if (!reply || reply->type != REDIS_REPLY_ARRAY) {
       err = reply ? "HGETALL: " + describe_reply(reply.get()) : conn.error();
       return std::nullopt;
@@ -104,12 +104,11 @@ std::optional<StatusService::Fields> StatusService::read_user(std::string_view b
 std::optional<std::vector<nlohmann::json>> StatusService::history(bool lead, std::string_view bu,
                                                                   std::string_view who,
                                                                   std::string& error) {
-  std::string key = config_.redis.key_prefix;
-  key.append(lead ? "h:l:" : "h:u:").append(bu).append(":");
-  key.append(lead ? lower_email(who) : std::string(who));
+  const std::string key =
+      history_key(config_.redis.key_prefix, !config_.redis.cluster.empty(), lead, bu, who);
   using Entries = std::vector<nlohmann::json>;
-  return run("read", error, [&](RedisConnection& conn, std::string& err) -> std::optional<Entries> {
-    auto reply = conn.command({"LRANGE", key, "0", "-1"});
+  return run("read", error, [&](RedisRouter& conn, std::string& err) -> std::optional<Entries> {
+    auto reply = conn.command(key, {"LRANGE", key, "0", "-1"});
     if (!reply || reply->type != REDIS_REPLY_ARRAY) {
       err = reply ? "LRANGE: " + describe_reply(reply.get()) : conn.error();
       return std::nullopt;
@@ -159,8 +158,8 @@ void StatusService::append_to_stream(const SystemEvent& event) {
     args.push_back(v);
   }
   std::string error;
-  const auto id = run("stream", error, [&](RedisConnection& conn, std::string& err) {
-    auto reply = conn.command(args);
+  const auto id = run("stream", error, [&](RedisRouter& conn, std::string& err) {
+    auto reply = conn.command(stream_key_, args);
     if (reply && reply->type == REDIS_REPLY_STRING) {
       return std::optional<std::string>(std::in_place, reply->str, reply->len);
     }

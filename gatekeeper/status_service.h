@@ -11,7 +11,7 @@
 #include <zmq.hpp>
 
 #include "common/config.h"
-#include "common/redis_connection.h"
+#include "common/redis_router.h"
 #include "common/status_script.h"
 #include "common/system_event.h"
 #include "gatekeeper/log_limiter.h"
@@ -22,8 +22,8 @@ namespace gk {
 // The status store and the system-event outlets, shared by the HTTP API threads and the
 // event consumer: writes go through the atomic Lua script, reads through plain commands,
 // system events to the bound PUB socket and the `<prefix>events` stream. Thread-safe: Redis
-// connections come from a small pool (one per concurrent caller, broken ones dropped), the
-// PUB socket is used under a mutex.
+// routers (a connection, or one per cluster node) come from a small pool (one per concurrent
+// caller, broken ones dropped), the PUB socket is used under a mutex.
 class StatusService {
  public:
   // A person's status hash: field -> value, as stored.
@@ -54,30 +54,30 @@ class StatusService {
   // A pooled connection, handed back on destruction unless it broke.
   class Lease {
    public:
-    Lease(StatusService& owner, RedisConnection::Ptr conn, bool reused)
+    Lease(StatusService& owner, RedisRouter::Ptr conn, bool reused)
         : owner_(owner), conn_(std::move(conn)), reused_(reused) {}
     ~Lease() { owner_.release(std::move(conn_)); }
     Lease(const Lease&) = delete;
     Lease& operator=(const Lease&) = delete;
     explicit operator bool() const noexcept { return conn_ != nullptr; }
-    RedisConnection& operator*() const noexcept { return *conn_; }
+    RedisRouter& operator*() const noexcept { return *conn_; }
     // Taken from the pool rather than freshly connected: it may have gone stale while idle.
     bool reused() const noexcept { return reused_; }
 
    private:
     StatusService& owner_;
-    RedisConnection::Ptr conn_;
+    RedisRouter::Ptr conn_;
     const bool reused_;
   };
 
   Lease acquire(std::string& error);
-  void release(RedisConnection::Ptr conn);
+  void release(RedisRouter::Ptr conn);
   // Runs `op(conn, error)` (returning an optional) on a pooled connection. A pooled link
   // that turns out dead (the server restarted or closed it while idle) is replaced once
   // with a fresh one, so a Redis restart does not fail one request per idle link.
   template <typename Op>
   auto run(const char* operation, std::string& error, Op&& op)
-      -> decltype(op(std::declval<RedisConnection&>(), error));
+      -> decltype(op(std::declval<RedisRouter&>(), error));
   void store_error(const char* operation, const std::string& error);
   void append_to_stream(const SystemEvent& event);
 
@@ -88,7 +88,7 @@ class StatusService {
   const std::size_t pool_max_;
 
   std::mutex pool_mutex_;
-  std::vector<RedisConnection::Ptr> idle_;
+  std::vector<RedisRouter::Ptr> idle_;
 
   std::mutex pub_mutex_;
   zmq::socket_t pub_;

@@ -31,11 +31,11 @@ struct WriteRig {
     c.history_length = 5;
     return c;
   }();
-  RedisConnection::Ptr conn = connect();
+  RedisRouter::Ptr conn = connect();
 
-  RedisConnection::Ptr connect() {
+  RedisRouter::Ptr connect() {
     std::string error;
-    auto c = RedisConnection::connect(config, error);
+    auto c = RedisRouter::connect(config, error);
     REQUIRE(c);
     return c;
   }
@@ -258,7 +258,7 @@ TEST_CASE("status writes: concurrent writers never lose the newer change",
   std::atomic<int> failures{0};
   auto writer = [&](int parity, unsigned seed, std::vector<std::string>& fields) {
     std::string error;
-    auto conn = RedisConnection::connect(rig.config, error);
+    auto conn = RedisRouter::connect(rig.config, error);
     if (!conn) return ++failures, void();
     std::vector<EpochMs> times;
     for (int i = 0; i < kPerThread; ++i) times.push_back(1000 + 2 * i + parity);

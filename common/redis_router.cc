@@ -1,0 +1,244 @@
+#include "common/redis_router.h"
+
+#include <algorithm>
+
+namespace gk {
+
+namespace {
+
+// Redirects chained further than this mean the cluster is reconfiguring faster than we can
+// follow; the command fails and the caller's retry policy takes over.
+constexpr int kMaxRedirects = 5;
+
+}  // namespace
+
+RedisRouter::Ptr RedisRouter::connect(const RedisConfig& config, std::string& error) {
+  auto router = std::make_unique<RedisRouter>(Token{}, config);
+  if (!router->cluster_) {
+    auto conn = RedisConnection::connect(config, error);
+    if (!conn) return nullptr;
+    router->single_node_ = config.host + ":" + std::to_string(config.port);
+    router->connections_.emplace(router->single_node_, std::move(conn));
+    return router;
+  }
+  if (!router->load_slot_map(error)) return nullptr;
+  for (const std::string& primary : router->map_.nodes()) {
+    if (router->node(primary) == nullptr) {
+      error = router->error_;
+      return nullptr;
+    }
+  }
+  return router;
+}
+
+bool RedisRouter::load_slot_map(std::string& error) {
+  // Ask the nodes we know first, then the seeds: after a failover the seeds may be gone.
+  std::vector<std::string> candidates;
+  for (const auto& [name, conn] : connections_) candidates.push_back(name);
+  candidates.insert(candidates.end(), config_.cluster.begin(), config_.cluster.end());
+  std::string problems;
+  for (const std::string& candidate : candidates) {
+    const auto address = parse_node_address(candidate);
+    if (!address) continue;
+    RedisConnection* conn = nullptr;
+    RedisConnection::Ptr temporary;
+    if (auto it = connections_.find(candidate); it != connections_.end() && it->second->ok()) {
+      conn = it->second.get();
+    } else {
+      std::string why;
+      temporary = RedisConnection::connect(config_, address->host, address->port, why);
+      if (!temporary) {
+        problems += (problems.empty() ? "" : "; ") + why;
+        continue;
+      }
+      conn = temporary.get();
+    }
+    auto reply = conn->command({"CLUSTER", "SLOTS"});
+    std::string why;
+    std::optional<SlotMap> map;
+    if (reply) map = SlotMap::parse(reply.get(), address->host, why);
+    if (!reply) why = candidate + ": " + conn->error();
+    if (!map || map->covered() == 0) {
+      if (map) why = candidate + ": no slot is served";
+      problems += (problems.empty() ? "" : "; ") + why;
+      continue;
+    }
+    if (!(*map == map_)) ++topology_version_;
+    map_ = std::move(*map);
+    // Links to nodes that no longer serve slots are closed; a demoted primary must not keep
+    // answering reads it would only redirect.
+    for (auto it = connections_.begin(); it != connections_.end();) {
+      const auto& nodes = map_.nodes();
+      if (std::find(nodes.begin(), nodes.end(), it->first) == nodes.end()) {
+        it = connections_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    return true;
+  }
+  error = "no cluster node gave a slot map (" + problems + ")";
+  return false;
+}
+
+RedisConnection* RedisRouter::node(const std::string& name) {
+  if (auto it = connections_.find(name); it != connections_.end()) return it->second.get();
+  const auto address = parse_node_address(name);
+  if (!address) {
+    broken("bad node address " + name);
+    return nullptr;
+  }
+  std::string error;
+  auto conn = RedisConnection::connect(config_, address->host, address->port, error);
+  if (!conn) {
+    broken(error);
+    return nullptr;
+  }
+  return connections_.emplace(name, std::move(conn)).first->second.get();
+}
+
+const std::string& RedisRouter::node_for(std::string_view key) const {
+  if (!cluster_) return single_node_;
+  static const std::string kNone;
+  const std::uint16_t index = map_.node_of(key_slot(key));
+  return index == SlotMap::kNoNode ? kNone : map_.node(index);
+}
+
+void RedisRouter::broken(std::string error) {
+  if (error_.empty()) error_ = error.empty() ? "Redis connection lost" : std::move(error);
+}
+
+RedisReplyPtr RedisRouter::run(const std::string& name, bool asking, const std::string_view* args,
+                               std::size_t count) {
+  if (name.empty()) {
+    broken("no cluster node serves the slot");
+    return nullptr;
+  }
+  RedisConnection* conn = node(name);
+  if (conn == nullptr) return nullptr;
+  RedisReplyPtr reply;
+  if (asking) {
+    conn->append({"ASKING"});
+    conn->append(std::vector<std::string_view>(args, args + count));
+    auto ack = conn->get_reply();
+    reply = ack ? conn->get_reply() : nullptr;
+  } else {
+    reply = conn->command(std::vector<std::string_view>(args, args + count));
+  }
+  if (!reply) broken(name + ": " + conn->error());
+  return reply;
+}
+
+RedisReplyPtr RedisRouter::routed(std::string_view key, const std::string_view* args,
+                                  std::size_t count) {
+  if (!ok()) return nullptr;
+  std::string target = node_for(key);
+  bool asking = false;
+  bool moved = false;
+  RedisReplyPtr reply;
+  for (int hop = 0; hop <= kMaxRedirects; ++hop) {
+    reply = run(target, asking, args, count);
+    const auto redirect = cluster_ ? parse_redirect(reply.get()) : std::nullopt;
+    if (!redirect) break;
+    target = redirect->node;
+    asking = redirect->ask;
+    if (!redirect->ask) {
+      map_.assign(redirect->slot, redirect->node);
+      ++topology_version_;
+      moved = true;
+    }
+  }
+  if (moved && !refresh()) return nullptr;
+  return reply;
+}
+
+RedisReplyPtr RedisRouter::command(std::string_view key,
+                                   std::initializer_list<std::string_view> args) {
+  return routed(key, args.begin(), args.size());
+}
+
+RedisReplyPtr RedisRouter::command(std::string_view key,
+                                   const std::vector<std::string_view>& args) {
+  return routed(key, args.data(), args.size());
+}
+
+bool RedisRouter::pipeline(const std::vector<Command>& commands,
+                           std::vector<RedisReplyPtr>& replies) {
+  replies.clear();
+  replies.resize(commands.size());
+  if (!ok()) return false;
+  // Every node gets its whole share before any reply is read, so the round trips overlap.
+  std::map<std::string, std::vector<std::size_t>> by_node;
+  for (std::size_t i = 0; i < commands.size(); ++i) {
+    by_node[node_for(commands[i].key)].push_back(i);
+  }
+  for (const auto& [name, indexes] : by_node) {
+    if (name.empty()) {
+      broken("no cluster node serves the slot of " + std::string(commands[indexes[0]].key));
+      return false;
+    }
+    RedisConnection* conn = node(name);
+    if (conn == nullptr) return false;
+    for (std::size_t i : indexes) conn->append(commands[i].args);
+  }
+  std::vector<std::size_t> redirected;
+  for (const auto& [name, indexes] : by_node) {
+    RedisConnection* conn = node(name);
+    for (std::size_t i : indexes) {
+      replies[i] = conn->get_reply();
+      if (!replies[i]) {
+        broken(name + ": " + conn->error());
+        return false;
+      }
+      if (cluster_ && parse_redirect(replies[i].get())) redirected.push_back(i);
+    }
+  }
+  // Slots on the move are rare: those few commands go again, one at a time.
+  for (std::size_t i : redirected) {
+    replies[i] = command(commands[i].key, commands[i].args);
+    if (!replies[i]) return false;
+  }
+  return true;
+}
+
+bool RedisRouter::ping() {
+  if (!ok()) return false;
+  for (auto& [name, conn] : connections_) {
+    conn->append({"PING"});
+  }
+  for (auto& [name, conn] : connections_) {
+    auto reply = conn->get_reply();
+    if (!reply || reply->type == REDIS_REPLY_ERROR) {
+      broken(name + ": PING " + (reply ? describe_reply(reply.get()) : conn->error()));
+      return false;
+    }
+  }
+  return !cluster_ || refresh();
+}
+
+bool RedisRouter::refresh() {
+  if (!cluster_) return ok();
+  std::string error;
+  if (!load_slot_map(error)) {
+    broken(error);
+    return false;
+  }
+  return true;
+}
+
+std::vector<std::string> RedisRouter::primaries() const {
+  if (!cluster_) return {single_node_};
+  return map_.nodes();
+}
+
+std::vector<std::string> RedisRouter::replicas() const {
+  if (!cluster_) return {};
+  return map_.replicas();
+}
+
+RedisConnection* RedisRouter::connection_for(std::string_view key) {
+  if (!ok()) return nullptr;
+  return node(node_for(key));
+}
+
+}  // namespace gk
