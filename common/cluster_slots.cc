@@ -94,7 +94,6 @@ std::optional<SlotMap> SlotMap::parse(const redisReply* reply, std::string_view 
     return std::nullopt;
   }
   SlotMap map;
-  map.owner_.fill(kNoNode);
   for (std::size_t i = 0; i < reply->elements; ++i) {
     const redisReply* range = reply->element[i];
     if (range->type != REDIS_REPLY_ARRAY || range->elements < 3 ||
@@ -115,17 +114,41 @@ std::optional<SlotMap> SlotMap::parse(const redisReply* reply, std::string_view 
     }
     const std::uint16_t index = map.index_of(node_name(primary, asked_host));
     for (long long s = first; s <= last; ++s) map.owner_[to_u16(s)] = index;
-    for (std::size_t r = 3; r < range->elements; ++r) {
-      const redisReply* replica = range->element[r];
-      if (replica->type != REDIS_REPLY_ARRAY || replica->elements < 2 ||
-          replica->element[0]->type != REDIS_REPLY_STRING ||
-          replica->element[1]->type != REDIS_REPLY_INTEGER) {
-        continue;
-      }
-      map.replicas_.push_back(node_name(replica, asked_host));
-    }
   }
   return map;
+}
+
+std::vector<std::string> parse_cluster_nodes(std::string_view text, std::string_view asked_host) {
+  std::vector<std::string> out;
+  while (!text.empty()) {
+    const auto eol = text.find('\n');
+    std::string_view line = text.substr(0, eol);
+    text.remove_prefix(eol == std::string_view::npos ? text.size() : eol + 1);
+    // <id> <ip:port@cport[,hostname]> <flags> ...
+    const auto first = line.find(' ');
+    if (first == std::string_view::npos) continue;
+    const auto second = line.find(' ', first + 1);
+    if (second == std::string_view::npos) continue;
+    const auto third = line.find(' ', second + 1);
+    std::string_view address = line.substr(first + 1, second - first - 1);
+    const std::string_view flags = line.substr(second + 1, third - second - 1);
+    address = address.substr(0, address.find_first_of("@,"));
+    bool usable = true;
+    for (std::string_view bad : {"fail", "handshake", "noaddr"}) {
+      std::string_view rest = flags;
+      while (!rest.empty()) {
+        const auto comma = rest.find(',');
+        if (rest.substr(0, comma) == bad) usable = false;
+        rest.remove_prefix(comma == std::string_view::npos ? rest.size() : comma + 1);
+      }
+    }
+    const auto colon = address.rfind(':');
+    if (!usable || colon == std::string_view::npos) continue;
+    std::string node(address.substr(0, colon) == "" ? asked_host : address.substr(0, colon));
+    node.append(address.substr(colon));
+    if (parse_node_address(node)) out.push_back(std::move(node));
+  }
+  return out;
 }
 
 std::size_t SlotMap::covered() const noexcept {
@@ -190,6 +213,10 @@ std::optional<NodeAddress> parse_node_address(std::string_view node) {
     return std::nullopt;
   }
   hp.host.assign(node.substr(0, colon));
+  // "[::1]:7000", the way the config writes IPv6 seeds.
+  if (hp.host.size() > 2 && hp.host.front() == '[' && hp.host.back() == ']') {
+    hp.host = hp.host.substr(1, hp.host.size() - 2);
+  }
   return hp;
 }
 

@@ -27,6 +27,8 @@ class SlotMap {
  public:
   static constexpr std::uint16_t kNoNode = 0xffff;
 
+  SlotMap() { owner_.fill(kNoNode); }
+
   // From a CLUSTER SLOTS reply asked of a node on `asked_host`; nullopt (and `error`) for a
   // reply of another shape.
   static std::optional<SlotMap> parse(const redisReply* reply, std::string_view asked_host,
@@ -37,8 +39,6 @@ class SlotMap {
   const std::string& node(std::uint16_t index) const noexcept { return nodes_[index]; }
   // Primaries serving at least one slot.
   const std::vector<std::string>& nodes() const noexcept { return nodes_; }
-  // Their replicas, as listed with the slot ranges (failed replicas are not listed).
-  const std::vector<std::string>& replicas() const noexcept { return replicas_; }
   std::size_t covered() const noexcept;
   // Points one slot at a node (a MOVED redirect), adding the node when it is new.
   void assign(std::uint16_t slot, const std::string& node);
@@ -49,9 +49,13 @@ class SlotMap {
   std::uint16_t index_of(const std::string& node);
 
   std::vector<std::string> nodes_;
-  std::vector<std::string> replicas_;
-  std::array<std::uint16_t, kClusterSlots> owner_{};
+  std::array<std::uint16_t, kClusterSlots> owner_;
 };
+
+// Every usable node of a CLUSTER NODES reply ("host:port"): primaries with or without slots
+// and replicas, not those flagged fail, handshake or noaddr. CLUSTER SLOTS is no substitute:
+// it leaves out replicas that have not replicated anything yet.
+std::vector<std::string> parse_cluster_nodes(std::string_view text, std::string_view asked_host);
 
 // A MOVED or ASK error reply: "MOVED <slot> <host>:<port>".
 struct Redirect {

@@ -53,18 +53,27 @@ bool RedisRouter::load_slot_map(std::string& error) {
       }
       conn = temporary.get();
     }
-    auto reply = conn->command({"CLUSTER", "SLOTS"});
+    conn->append({"CLUSTER", "SLOTS"});
+    conn->append({"CLUSTER", "NODES"});
+    auto reply = conn->get_reply();
+    auto nodes = reply ? conn->get_reply() : nullptr;
     std::string why;
     std::optional<SlotMap> map;
-    if (reply) map = SlotMap::parse(reply.get(), address->host, why);
-    if (!reply) why = candidate + ": " + conn->error();
+    if (nodes) map = SlotMap::parse(reply.get(), address->host, why);
+    if (!nodes) why = candidate + ": " + conn->error();
+    if (map && nodes->type != REDIS_REPLY_STRING) {
+      why = candidate + ": CLUSTER NODES: " + describe_reply(nodes.get());
+      map.reset();
+    }
     if (!map || map->covered() == 0) {
       if (map) why = candidate + ": no slot is served";
       problems += (problems.empty() ? "" : "; ") + why;
       continue;
     }
-    if (!(*map == map_)) ++topology_version_;
+    std::vector<std::string> members = parse_cluster_nodes({nodes->str, nodes->len}, address->host);
+    if (!(*map == map_) || members != members_) ++topology_version_;
     map_ = std::move(*map);
+    members_ = std::move(members);
     // Links to nodes that no longer serve slots are closed; a demoted primary must not keep
     // answering reads it would only redirect.
     for (auto it = connections_.begin(); it != connections_.end();) {
@@ -232,8 +241,15 @@ std::vector<std::string> RedisRouter::primaries() const {
 }
 
 std::vector<std::string> RedisRouter::replicas() const {
-  if (!cluster_) return {};
-  return map_.replicas();
+  std::vector<std::string> out;
+  if (!cluster_) return out;
+  const auto& primaries = map_.nodes();
+  for (const std::string& node : members_) {
+    if (std::find(primaries.begin(), primaries.end(), node) == primaries.end()) {
+      out.push_back(node);
+    }
+  }
+  return out;
 }
 
 RedisConnection* RedisRouter::connection_for(std::string_view key) {

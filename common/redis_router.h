@@ -52,7 +52,8 @@ class RedisRouter {
   bool refresh();
   // Counts slot-map changes seen (refreshes and MOVED redirects).
   std::uint64_t topology_version() const noexcept { return topology_version_; }
-  // Primaries and (cluster mode) their replicas, "host:port".
+  // Primaries serving slots, and (cluster mode) every other usable node: replicas and
+  // primaries without slots yet. "host:port".
   std::vector<std::string> primaries() const;
   std::vector<std::string> replicas() const;
   // A connection to the node serving `key`, for commands that must not be routed per key.
@@ -76,6 +77,7 @@ class RedisRouter {
   const bool cluster_;
   std::string single_node_;
   SlotMap map_;
+  std::vector<std::string> members_;  // CLUSTER NODES, sorted as the node reported them
   std::map<std::string, RedisConnection::Ptr, std::less<>> connections_;
   std::uint64_t topology_version_ = 0;
   std::string error_;

@@ -78,8 +78,12 @@ void MessagePipeline::run(const std::atomic<bool>& stop) {
     }
     if (reload_pending_.load(std::memory_order_relaxed)) apply_reload();
     ensure_connected(now);
-    if (reader_.connected() && now - last_store_check_ > kStoreCheckInterval) {
-      // An idle loop would not notice a dead store until the next message: probe it.
+    const auto check_interval = config_.redis.cluster.empty()
+                                    ? kStoreCheckInterval
+                                    : std::chrono::milliseconds(config_.redis.cluster_refresh_ms);
+    if (reader_.connected() && now - last_store_check_ > check_interval) {
+      // An idle loop would not notice a dead store until the next message: probe it. On a
+      // cluster the probe also re-reads the slot map and follows it with the links.
       last_store_check_ = now;
       if (!reader_.ping()) on_store_failure("PING failed");
     }

@@ -1,10 +1,9 @@
 // StatusReader against a real redis-server: tracking, invalidation and link loss.
 #include <catch2/catch.hpp>
 
-#include <poll.h>
-
 #include "common/status_reader.h"
 #include "tests/support/ports.h"
+#include "tests/support/reader_support.h"
 #include "tests/support/redis_server.h"
 
 using namespace gk;
@@ -39,20 +38,7 @@ struct ReaderRig {
   }
 
   // Lets the reader apply whatever invalidations have arrived, as the loop does on poll.
-  void pump() { REQUIRE(drain_ready()); }
-  // False when a link that polled readable turned out broken.
-  bool drain_ready() {
-    const std::vector<int>& fds = reader->invalidation_fds();
-    std::vector<pollfd> items;
-    for (int fd : fds) items.push_back({fd, POLLIN, 0});
-    if (::poll(items.data(), items.size(), 10) <= 0) return true;
-    for (std::size_t i = 0; i < items.size(); ++i) {
-      if ((items[i].revents & (POLLIN | POLLHUP | POLLERR)) && !reader->drain_invalidations(i)) {
-        return false;
-      }
-    }
-    return true;
-  }
+  void pump() { REQUIRE(drain_ready(*reader)); }
 };
 
 }  // namespace
@@ -100,7 +86,7 @@ TEST_CASE("status reader: a dropped invalidation link empties the cache", "[read
   REQUIRE(rig.reader->cache().size() == 1);
   // Kill the subscriber connection from the server side, as a network fault would.
   rig.redis.command({"CLIENT", "KILL", "TYPE", "pubsub"});
-  REQUIRE(eventually([&] { return !rig.drain_ready(); }));
+  REQUIRE(eventually([&] { return !drain_ready(*rig.reader); }));
   CHECK_FALSE(rig.reader->connected());
   CHECK(rig.reader->cache().size() == 0);
   std::string error;

@@ -14,6 +14,7 @@
 #include "common/status_script.h"
 #include "gatekeeper/status_service.h"
 #include "tests/support/ports.h"
+#include "tests/support/redis_cluster.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/zmq_peers.h"
 
@@ -24,10 +25,44 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct WriteRig {
+// The write tests run against one server (the atomic script) and against a 3-primary
+// cluster (the single-slot steps of status_write_cluster.cc): the same rules must hold.
+struct OneServer {
+  static constexpr bool kCluster = false;
   RedisServer redis;
+  RedisConfig config() const { return redis.config(); }
+  RedisReplyPtr command(const std::vector<std::string>& args) { return redis.command(args); }
+  void flush_scripts() { redis.command({"SCRIPT", "FLUSH"}); }
+};
+
+struct Cluster {
+  static constexpr bool kCluster = true;
+  // One cluster per test process, emptied for each test.
+  static RedisCluster& shared() {
+    static RedisCluster cluster(3, 0);
+    return cluster;
+  }
+  Cluster() {
+    for (int port : shared().primary_ports()) shared().command(port, {"FLUSHALL"});
+  }
+  RedisConfig config() const {
+    RedisConfig c;
+    c.cluster = shared().seeds();
+    return c;
+  }
+  RedisReplyPtr command(const std::vector<std::string>& args) {
+    return shared().routed(args.size() > 1 ? args[1] : std::string(), args);
+  }
+  void flush_scripts() {
+    for (int port : shared().primary_ports()) shared().command(port, {"SCRIPT", "FLUSH"});
+  }
+};
+
+template <typename Store>
+struct WriteRig {
+  Store store;
   RedisConfig config = [this] {
-    RedisConfig c = redis.config();
+    RedisConfig c = store.config();
     c.history_length = 5;
     return c;
   }();
@@ -60,13 +95,18 @@ struct WriteRig {
     return *r;
   }
 
+  RedisReplyPtr command(const std::vector<std::string>& args) { return store.command(args); }
   std::string hget(const std::string& key, const std::string& field) {
-    auto r = redis.command({"HGET", key, field});
+    auto r = store.command({"HGET", key, field});
     return r->type == REDIS_REPLY_STRING ? std::string(r->str, r->len) : std::string("(nil)");
   }
-  long long integer(const std::vector<std::string>& cmd) { return redis.command(cmd)->integer; }
+  long long integer(const std::vector<std::string>& cmd) { return store.command(cmd)->integer; }
+  // A person's history key in the layout of this store.
+  std::string hkey(bool lead, const std::string& bu, const std::string& who) const {
+    return history_key(config.key_prefix, Store::kCluster, lead, bu, who);
+  }
   std::vector<json> history(const std::string& key) {
-    auto r = redis.command({"LRANGE", key, "0", "-1"});
+    auto r = store.command({"LRANGE", key, "0", "-1"});
     std::vector<json> out;
     for (std::size_t i = 0; i < r->elements; ++i) {
       out.push_back(json::parse(std::string(r->element[i]->str, r->element[i]->len)));
@@ -77,8 +117,9 @@ struct WriteRig {
 
 }  // namespace
 
-TEST_CASE("status writes: last writer wins by time, not by arrival", "[writes]") {
-  WriteRig rig;
+TEMPLATE_TEST_CASE("status writes: last writer wins by time, not by arrival", "[writes]", OneServer,
+                   Cluster) {
+  WriteRig<TestType> rig;
   SECTION("out of order: Opt Out at T2, then Opt In at T1 < T2, leaves the person opted out") {
     auto out = rig.write("u1", "", "MAIL", true, 2000);
     CHECK(out.applied);
@@ -91,7 +132,7 @@ TEST_CASE("status writes: last writer wins by time, not by arrival", "[writes]")
     CHECK(rig.hget("gk:u::u1", "MAIL") == "1");
     CHECK(rig.hget("gk:u::u1", "MAIL:ts") == "2000");
     SECTION("the late change is recorded in history, marked not applied") {
-      const auto h = rig.history("gk:h:u::u1");
+      const auto h = rig.history(rig.hkey(false, "", "u1"));
       REQUIRE(h.size() == 2);
       CHECK(h[0]["ts"] == 1000);
       CHECK(h[0]["new"] == false);
@@ -118,7 +159,7 @@ TEST_CASE("status writes: last writer wins by time, not by arrival", "[writes]")
     CHECK_FALSE(again.changed);
   }
   SECTION("a value written by another job without a time loses to any timed change") {
-    rig.redis.hset("gk:u::u1", "MAIL", "1");
+    rig.command({"HSET", "gk:u::u1", "MAIL", "1"});
     auto in = rig.write("u1", "", "MAIL", false, 1);
     CHECK(in.applied);
     CHECK(in.old_value);
@@ -131,16 +172,18 @@ TEST_CASE("status writes: last writer wins by time, not by arrival", "[writes]")
   }
 }
 
-TEST_CASE("status writes: leads are keyed by business unit and lower-cased email", "[writes]") {
-  WriteRig rig;
+TEMPLATE_TEST_CASE("status writes: leads are keyed by business unit and lower-cased email",
+                   "[writes]", OneServer, Cluster) {
+  WriteRig<TestType> rig;
   rig.write("", "Lead@Example.COM", "SMS", true, 1000, "bu1");
   CHECK(rig.hget("gk:l:bu1:lead@example.com", "SMS") == "1");
   CHECK(rig.integer({"EXISTS", "gk:l::lead@example.com"}) == 0);
-  CHECK(rig.history("gk:h:l:bu1:lead@example.com").size() == 1);
+  CHECK(rig.history(rig.hkey(true, "bu1", "lead@example.com")).size() == 1);
 }
 
-TEST_CASE("status writes: a custom key prefix is used for every key", "[writes]") {
-  WriteRig rig;
+TEMPLATE_TEST_CASE("status writes: a custom key prefix is used for every key", "[writes]",
+                   OneServer, Cluster) {
+  WriteRig<TestType> rig;
   rig.config.key_prefix = "app:";
   rig.write("u1", "a@x", "MAIL", true, 1000);
   CHECK(rig.hget("app:u::u1", "MAIL") == "1");
@@ -148,15 +191,15 @@ TEST_CASE("status writes: a custom key prefix is used for every key", "[writes]"
   CHECK(rig.integer({"EXISTS", "gk:u::u1"}) == 0);
 }
 
-TEST_CASE("status writes: linking merges the lead into the user, newer change per field",
-          "[writes][identity]") {
-  WriteRig rig;
+TEMPLATE_TEST_CASE("status writes: linking merges the lead into the user, newer change per field",
+                   "[writes][identity]", OneServer, Cluster) {
+  WriteRig<TestType> rig;
   // The lead's MAIL opt-out is older than the user's MAIL opt-in; its SMS opt-out is newer
   // than the user's SMS opt-in; its PUSH field has no time; the user has no PUSH at all.
-  rig.redis.command({"HSET", "gk:l:bu:a@x.com", "MAIL", "1", "MAIL:ts", "100", "SMS", "1", "SMS:ts",
-                     "300", "PUSH_NOTIFICATION", "1"});
-  rig.redis.command({"HSET", "gk:u:bu:u1", "MAIL", "0", "MAIL:ts", "200", "SMS", "0", "SMS:ts",
-                     "50", "ALL", "0", "ALL:ts", "10"});
+  rig.command({"HSET", "gk:l:bu:a@x.com", "MAIL", "1", "MAIL:ts", "100", "SMS", "1", "SMS:ts",
+               "300", "PUSH_NOTIFICATION", "1"});
+  rig.command({"HSET", "gk:u:bu:u1", "MAIL", "0", "MAIL:ts", "200", "SMS", "0", "SMS:ts", "50",
+               "ALL", "0", "ALL:ts", "10"});
   // A link-only write (an event carrying both identities, no status change).
   rig.write("u1", "A@X.com", "", false, 0, "bu");
 
@@ -168,10 +211,10 @@ TEST_CASE("status writes: linking merges the lead into the user, newer change pe
   CHECK(rig.hget("gk:u:bu:u1", "ALL") == "0");
   CHECK(rig.integer({"EXISTS", "gk:l:bu:a@x.com"}) == 0);
   CHECK(rig.hget("gk:u:bu:u1", "SMS") == "1");
-  auto link = rig.redis.command({"GET", "gk:id:bu:a@x.com"});
+  auto link = rig.command({"GET", "gk:id:bu:a@x.com"});
   CHECK(std::string(link->str, link->len) == "u1");
   CHECK(rig.integer({"SISMEMBER", "gk:ue:bu:u1", "a@x.com"}) == 1);
-  CHECK(rig.integer({"EXISTS", "gk:h:u:bu:u1"}) == 0);  // a link alone is not a change
+  CHECK(rig.integer({"EXISTS", rig.hkey(false, "bu", "u1")}) == 0);  // a link alone is not a change
 
   SECTION("later changes by email apply to the user") {
     auto r = rig.write("", "a@x.com", "MAIL", true, 400, "bu");
@@ -179,7 +222,7 @@ TEST_CASE("status writes: linking merges the lead into the user, newer change pe
     CHECK(r.changed);
     CHECK(rig.hget("gk:u:bu:u1", "MAIL") == "1");
     CHECK(rig.integer({"EXISTS", "gk:l:bu:a@x.com"}) == 0);
-    CHECK(rig.history("gk:h:u:bu:u1").size() == 1);
+    CHECK(rig.history(rig.hkey(false, "bu", "u1")).size() == 1);
   }
   SECTION("relinking the email to another user moves the reverse link") {
     rig.write("u2", "a@x.com", "", false, 0, "bu");
@@ -188,13 +231,13 @@ TEST_CASE("status writes: linking merges the lead into the user, newer change pe
   }
 }
 
-TEST_CASE("status writes: an Opt In never leaves an older opt-out on a linked record",
-          "[writes][identity]") {
-  WriteRig rig;
+TEMPLATE_TEST_CASE("status writes: an Opt In never leaves an older opt-out on a linked record",
+                   "[writes][identity]", OneServer, Cluster) {
+  WriteRig<TestType> rig;
   rig.write("", "a@x.com", "MAIL", true, 100);  // lead opts out
   rig.write("u1", "a@x.com", "", false, 0);     // linked: merged, lead gone
   // Another job writes the lead record again afterwards, as it may.
-  rig.redis.command({"HSET", "gk:l::a@x.com", "MAIL", "1", "MAIL:ts", "150"});
+  rig.command({"HSET", "gk:l::a@x.com", "MAIL", "1", "MAIL:ts", "150"});
   auto in = rig.write("u1", "", "MAIL", false, 200);
   CHECK(in.applied);
   CHECK(rig.hget("gk:u::u1", "MAIL") == "0");
@@ -216,28 +259,31 @@ TEST_CASE("status writes: an Opt In never leaves an older opt-out on a linked re
   }
 }
 
-TEST_CASE("status writes: history keeps the newest N entries", "[writes][history]") {
-  WriteRig rig;
+TEMPLATE_TEST_CASE("status writes: history keeps the newest N entries", "[writes][history]",
+                   OneServer, Cluster) {
+  WriteRig<TestType> rig;
   for (int i = 1; i <= 8; ++i) rig.write("u1", "", "MAIL", i % 2 == 1, i * 1000);
-  const auto h = rig.history("gk:h:u::u1");
+  const auto h = rig.history(rig.hkey(false, "", "u1"));
   REQUIRE(h.size() == 5);
   CHECK(h.front()["ts"] == 8000);
   CHECK(h.back()["ts"] == 4000);
   CHECK(h.front()["timestamp"] == "1970-01-01T00:00:08.000Z");
 }
 
-TEST_CASE("status writes: the script is reloaded after SCRIPT FLUSH", "[writes]") {
-  WriteRig rig;
+TEMPLATE_TEST_CASE("status writes: the script is reloaded after SCRIPT FLUSH", "[writes]",
+                   OneServer, Cluster) {
+  WriteRig<TestType> rig;
   rig.write("u1", "", "MAIL", true, 1000);
-  rig.redis.command({"SCRIPT", "FLUSH"});
+  rig.command({"SCRIPT", "FLUSH"});
   CHECK(rig.write("u1", "", "MAIL", false, 2000).applied);
   CHECK(rig.write("u1", "", "MAIL", true, 3000).applied);
   CHECK(rig.hget("gk:u::u1", "MAIL") == "1");
 }
 
-TEST_CASE("status writes: a key of the wrong type is an error, not a silent no-op", "[writes]") {
-  WriteRig rig;
-  rig.redis.command({"SET", "gk:u::weird", "1"});
+TEMPLATE_TEST_CASE("status writes: a key of the wrong type is an error, not a silent no-op",
+                   "[writes]", OneServer, Cluster) {
+  WriteRig<TestType> rig;
+  rig.command({"SET", "gk:u::weird", "1"});
   StatusWrite w;
   w.external_id = "weird";
   w.field = "MAIL";
@@ -248,9 +294,9 @@ TEST_CASE("status writes: a key of the wrong type is an error, not a silent no-o
   CHECK(error.find("WRONGTYPE") != std::string::npos);
 }
 
-TEST_CASE("status writes: concurrent writers never lose the newer change",
-          "[writes][concurrency]") {
-  WriteRig rig;
+TEMPLATE_TEST_CASE("status writes: concurrent writers never lose the newer change",
+                   "[writes][concurrency]", OneServer, Cluster) {
+  WriteRig<TestType> rig;
   constexpr int kPerThread = 400;
   // Distinct times: thread A writes the even ones, B the odd ones, each in shuffled order,
   // so arrival order and time order disagree all the time.

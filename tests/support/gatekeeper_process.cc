@@ -104,4 +104,14 @@ HttpAnswer http_get(int port, const std::string& path) {
   return {res->status, res->body};
 }
 
+HttpAnswer http_put(int port, const std::string& path, const std::string& body,
+                    const std::string& token) {
+  httplib::Client client("127.0.0.1", port);
+  client.set_connection_timeout(1, 0);
+  client.set_read_timeout(10, 0);
+  auto res = client.Put(path.c_str(), {{"X-XNG-AuthToken", token}}, body, "application/json");
+  if (!res) return {};
+  return {res->status, res->body};
+}
+
 }  // namespace gk::test

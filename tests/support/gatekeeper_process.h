@@ -72,5 +72,8 @@ struct HttpAnswer {
   std::string body;
 };
 HttpAnswer http_get(int port, const std::string& path);
+// PUT of a JSON body with the API token header.
+HttpAnswer http_put(int port, const std::string& path, const std::string& body,
+                    const std::string& token);
 
 }  // namespace gk::test

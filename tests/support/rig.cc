@@ -11,12 +11,12 @@ nlohmann::json header(const std::string& id, const std::string& channel, const n
   return h;
 }
 
-Rig::Rig(bool persistent_redis) : redis(persistent_redis) {
+// The base is built before the context it refers to, and only uses it in start().
+Rig::Rig(bool persistent_redis) : Sidecar(ctx), redis(persistent_redis) {
   opts.redis_port = redis.port();
 }
 
-Rig::~Rig() {
-  // Peers close before the context, which would otherwise wait for them.
+void Sidecar::close_peers() {
   sender.reset();
   mail.reset();
   sms.reset();
@@ -24,28 +24,28 @@ Rig::~Rig() {
   decisions.reset();
 }
 
-void Rig::connect_mail_adapter() {
-  mail = std::make_unique<Sink>(ctx, gk->mail());
+void Sidecar::connect_mail_adapter() {
+  mail = std::make_unique<Sink>(ctx_, gk->mail());
 }
 
-void Rig::start(bool connect_mail) {
+void Sidecar::start(bool connect_mail) {
   gk = std::make_unique<GatekeeperProcess>(opts);
   if (!gk->wait_ready()) throw std::runtime_error("gatekeeper not ready:\n" + gk->log());
-  sender = std::make_unique<Sender>(ctx, gk->messages());
+  sender = std::make_unique<Sender>(ctx_, gk->messages());
   if (connect_mail) connect_mail_adapter();
-  sms = std::make_unique<Sink>(ctx, gk->sms());
-  push = std::make_unique<Sink>(ctx, gk->push());
-  decisions = std::make_unique<Sink>(ctx, gk->decisions());
+  sms = std::make_unique<Sink>(ctx_, gk->sms());
+  push = std::make_unique<Sink>(ctx_, gk->push());
+  decisions = std::make_unique<Sink>(ctx_, gk->decisions());
 }
 
-double Rig::metric(const std::string& name) const {
+double Sidecar::metric(const std::string& name) const {
   const auto page = http_get(opts.http_port, "/metrics").body;
   const auto at = page.find("\n" + name + " ");
   if (at == std::string::npos) return -1;
   return std::stod(page.substr(at + name.size() + 2));
 }
 
-Outcomes Rig::collect(std::size_t count, std::chrono::milliseconds quiet) {
+Outcomes Sidecar::collect(std::size_t count, std::chrono::milliseconds quiet) {
   Outcomes out;
   struct Source {
     Sink* sink;

@@ -22,17 +22,19 @@ nlohmann::json header(const std::string& id, const std::string& channel, const n
 // "<verdict>/<reason>" from the decisions outlet.
 using Outcomes = std::map<std::string, std::string>;
 
-// One end-to-end setup: a redis-server, the gatekeeper binary, a sender, the MAIL, SMS and
-// PUSH adapters and a decisions reader, all on loopback.
-class Rig {
+// One gatekeeper binary with its sender, its MAIL, SMS and PUSH adapters and a decisions
+// reader, all on loopback; the store is the owner's business (set opts first).
+class Sidecar {
  public:
-  explicit Rig(bool persistent_redis = false);
-  ~Rig();
+  explicit Sidecar(zmq::context_t& ctx) : ctx_(ctx) {}
+  ~Sidecar() { close_peers(); }
 
   // Starts the gatekeeper with `opts` (edit them first) and waits until it is ready. Without
   // `connect_mail`, the MAIL adapter stays away until connect_mail_adapter().
   void start(bool connect_mail = true);
   void connect_mail_adapter();
+  // Peers close before their context, which would otherwise wait for them.
+  void close_peers();
 
   // Reads adapters and decisions until `count` outcomes arrived or nothing came for
   // `quiet`; every message id must appear once (a second arrival is recorded as a duplicate).
@@ -42,15 +44,24 @@ class Rig {
   // One unlabelled sample from /metrics (-1 when the family is absent or nothing answered).
   double metric(const std::string& name) const;
 
-  RedisServer redis;
-  zmq::context_t ctx;
   GatekeeperOptions opts;
   std::unique_ptr<GatekeeperProcess> gk;
   std::unique_ptr<Sender> sender;
   std::unique_ptr<Sink> mail, sms, push, decisions;
 
  private:
+  zmq::context_t& ctx_;
   std::size_t duplicates_ = 0;
+};
+
+// One end-to-end setup: a redis-server and a Sidecar on it.
+class Rig : public Sidecar {
+ public:
+  explicit Rig(bool persistent_redis = false);
+  ~Rig() { close_peers(); }
+
+  RedisServer redis;
+  zmq::context_t ctx;
 };
 
 }  // namespace gk::test

@@ -803,3 +803,32 @@ TEST_CASE("config: an unreadable file is one error with an empty key", "[config]
   REQUIRE(directory.errors.size() == 1);
   CHECK_THAT(directory.errors[0].message, Catch::Matchers::Contains("directory"));
 }
+
+TEST_CASE("config: redis.cluster takes seed nodes and checks them", "[config][cluster]") {
+  SECTION("seeds and refresh interval") {
+    const gk::Config c = expect_ok(parse(with_channel(
+        "[redis]\ncluster = [\"10.0.0.5:7000\", \"[::1]:7001\"]\ncluster_refresh_ms = 250\n")));
+    CHECK(c.redis.cluster == std::vector<std::string>{"10.0.0.5:7000", "[::1]:7001"});
+    CHECK(c.redis.cluster_refresh_ms == 250);
+  }
+  SECTION("not set: single server") {
+    const gk::Config c = expect_ok(parse(with_channel("[redis]\n")));
+    CHECK(c.redis.cluster.empty());
+  }
+  SECTION("bad seeds name their index") {
+    expect_error(parse(with_channel("[redis]\ncluster = [\"10.0.0.5\"]\n")), "redis.cluster[0]",
+                 "expected host:port");
+    expect_error(parse(with_channel("[redis]\ncluster = [\"a:1\", \"b:0\"]\n")), "redis.cluster[1]",
+                 "port must be 1..65535");
+    expect_error(parse(with_channel("[redis]\ncluster = \"a:1\"\n")), "redis.cluster", "array");
+  }
+  SECTION("a prefix with a hash tag would collapse the key space into one slot") {
+    expect_error(parse(with_channel("[redis]\ncluster = [\"a:1\"]\nkey_prefix = \"{gk}:\"\n")),
+                 "redis.key_prefix", "must not contain '{' or '}'");
+  }
+  SECTION("a cluster has only database 0") {
+    expect_error(
+        parse(with_channel("[redis]\ncluster = [\"a:1\"]\nurl = \"redis://127.0.0.1:6379/3\"\n")),
+        "redis.url", "only database 0");
+  }
+}

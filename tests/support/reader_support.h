@@ -1,0 +1,43 @@
+#pragma once
+
+#include <poll.h>
+
+#include <vector>
+
+#include "common/status_reader.h"
+
+namespace gk::test {
+
+// Applies the invalidations that have arrived on any of the reader's links, as the message
+// loop does when its poll reports them; waits at most `timeout_ms` for the first. False when
+// a link that polled readable turned out broken.
+inline bool drain_ready(StatusReader& reader, int timeout_ms = 10) {
+  std::vector<pollfd> items;
+  for (int fd : reader.invalidation_fds()) items.push_back({fd, POLLIN, 0});
+  if (::poll(items.data(), items.size(), timeout_ms) <= 0) return true;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if ((items[i].revents & (POLLIN | POLLHUP | POLLERR)) && !reader.drain_invalidations(i)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Resolves like the message loop does: cache first, then one pipelined fetch. nullopt when
+// the fetch failed (`error` says why).
+inline std::optional<OptOutRecord> lookup(StatusReader& reader, const PersonRef& person,
+                                          std::string& error) {
+  OptOutRecord r;
+  if (reader.resolve(person, r)) return r;
+  reader.want(person);
+  if (!reader.fetch(error)) return std::nullopt;
+  const bool resolved = reader.resolve(person, r);
+  reader.end_batch();
+  if (!resolved) {
+    error = "not resolved after a fetch";
+    return std::nullopt;
+  }
+  return r;
+}
+
+}  // namespace gk::test

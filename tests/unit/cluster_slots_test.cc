@@ -1,0 +1,112 @@
+// Slot arithmetic of Redis Cluster and the key layout built on it (no server involved; the
+// integration tests compare key_slot with CLUSTER KEYSLOT of a real node).
+#include "common/cluster_slots.h"
+
+#include <catch2/catch.hpp>
+
+#include <cstring>
+#include <set>
+#include <string>
+
+#include "common/keys.h"
+
+using namespace gk;
+
+namespace {
+
+// An error reply as hiredis would hand it over, for the redirect parser.
+struct ErrorReply {
+  std::string text;
+  redisReply reply{};
+  explicit ErrorReply(std::string t) : text(std::move(t)) {
+    reply.type = REDIS_REPLY_ERROR;
+    reply.str = text.data();
+    reply.len = text.size();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("cluster slots: CRC16 is the XMODEM variant the cluster specification names",
+          "[cluster]") {
+  CHECK(crc16("123456789") == 0x31C3);
+  CHECK(crc16("") == 0);
+}
+
+TEST_CASE("cluster slots: a hash tag decides the slot only when it is not empty", "[cluster]") {
+  CHECK(key_slot("{user1000}.following") == key_slot("{user1000}.followers"));
+  CHECK(key_slot("{user1000}.following") == key_slot("user1000"));
+  CHECK(key_slot("foo{bar}{zap}") == key_slot("bar"));           // the first tag only
+  CHECK(key_slot("foo{{bar}}zap") == key_slot("{bar"));          // up to the first '}'
+  CHECK(key_slot("foo{}{bar}") == crc16("foo{}{bar}") % 16384);  // empty: whole key
+  CHECK(key_slot("foo}{bar") == crc16("foo}{bar") % 16384);      // '}' before '{' is no tag
+  CHECK(key_slot("gk:u::u1") < kClusterSlots);
+}
+
+TEST_CASE("cluster slots: every slot has a short tag that hashes to it", "[cluster]") {
+  std::set<std::string> seen;
+  for (std::uint16_t slot = 0; slot < kClusterSlots; ++slot) {
+    const std::string_view tag = slot_tag(slot);
+    REQUIRE_FALSE(tag.empty());
+    REQUIRE(tag.size() <= 3);
+    REQUIRE(key_slot("x{" + std::string(tag) + "}y") == slot);
+    seen.emplace(tag);
+  }
+  CHECK(seen.size() == kClusterSlots);
+}
+
+TEST_CASE("cluster slots: a history key shares the slot of its status hash", "[cluster]") {
+  for (const std::string who : {"u1", "0042", "weird{tag}id", "}{", "x}y{z"}) {
+    INFO(who);
+    std::string status;
+    user_key(status, "gk:", "bu", who);
+    const std::string history = history_key("gk:", true, false, "bu", who);
+    CHECK(key_slot(history) == key_slot(status));
+    CHECK(history.starts_with("gk:h:{"));
+    CHECK(history.ends_with("}:u:bu:" + who));
+  }
+  std::string lead;
+  lead_key(lead, "gk:", "", "Ann@X.com");
+  CHECK(key_slot(history_key("gk:", true, true, "", "Ann@X.com")) == key_slot(lead));
+  // A single server keeps the plain names.
+  CHECK(history_key("gk:", false, false, "bu", "u1") == "gk:h:u:bu:u1");
+  CHECK(history_key("gk:", false, true, "", "Ann@X.com") == "gk:h:l::ann@x.com");
+}
+
+TEST_CASE("cluster slots: MOVED and ASK redirects are parsed, anything else is not", "[cluster]") {
+  const ErrorReply moved("MOVED 3999 127.0.0.1:6381");
+  auto r = parse_redirect(&moved.reply);
+  REQUIRE(r);
+  CHECK_FALSE(r->ask);
+  CHECK(r->slot == 3999);
+  CHECK(r->node == "127.0.0.1:6381");
+  const ErrorReply ask("ASK 0 10.1.2.3:7000");
+  r = parse_redirect(&ask.reply);
+  REQUIRE(r);
+  CHECK(r->ask);
+  CHECK(r->slot == 0);
+  for (const char* text : {"ERR wrong", "MOVED", "MOVED 16384 h:1", "MOVED x h:1", "MOVED 1 h",
+                           "ASK 1 h:0", "MOVED 1 h:99999", "CLUSTERDOWN The cluster is down"}) {
+    INFO(text);
+    const ErrorReply other(text);
+    CHECK_FALSE(parse_redirect(&other.reply));
+  }
+}
+
+TEST_CASE("cluster slots: node addresses split at the last colon", "[cluster]") {
+  auto a = parse_node_address("127.0.0.1:7000");
+  REQUIRE(a);
+  CHECK(a->host == "127.0.0.1");
+  CHECK(a->port == 7000);
+  a = parse_node_address("::1:7000");
+  REQUIRE(a);
+  CHECK(a->host == "::1");
+  a = parse_node_address("[::1]:7001");
+  REQUIRE(a);
+  CHECK(a->host == "::1");
+  CHECK(a->port == 7001);
+  CHECK_FALSE(parse_node_address("host"));
+  CHECK_FALSE(parse_node_address("host:"));
+  CHECK_FALSE(parse_node_address("host:0"));
+  CHECK_FALSE(parse_node_address("host:7x"));
+}
