@@ -1,6 +1,8 @@
 #include "common/redis_router.h"
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 
 namespace gk {
 
@@ -9,6 +11,17 @@ namespace {
 // Redirects chained further than this mean the cluster is reconfiguring faster than we can
 // follow; the command fails and the caller's retry policy takes over.
 constexpr int kMaxRedirects = 5;
+
+// A multi-key command (a status write and its history entry) whose keys are split between
+// the two ends of a slot migration gets TRYAGAIN: the migration of a slot's keys takes
+// milliseconds, so a few short waits see it through.
+constexpr int kMaxTryAgain = 50;
+constexpr auto kTryAgainWait = std::chrono::milliseconds(10);
+
+bool is_tryagain(const redisReply* r) {
+  return r != nullptr && r->type == REDIS_REPLY_ERROR &&
+         std::string_view(r->str, r->len).starts_with("TRYAGAIN");
+}
 
 }  // namespace
 
@@ -145,13 +158,24 @@ RedisReplyPtr RedisRouter::routed(std::string_view key, const std::string_view* 
   bool asking = false;
   bool moved = false;
   RedisReplyPtr reply;
+  int tryagain = 0;
   for (int hop = 0; hop <= kMaxRedirects; ++hop) {
     reply = run(target, asking, args, count);
+    if (cluster_ && is_tryagain(reply.get()) && tryagain < kMaxTryAgain) {
+      ++tryagain;
+      ++stats_.tryagain;
+      --hop;
+      std::this_thread::sleep_for(kTryAgainWait);
+      continue;
+    }
     const auto redirect = cluster_ ? parse_redirect(reply.get()) : std::nullopt;
     if (!redirect) break;
     target = redirect->node;
     asking = redirect->ask;
-    if (!redirect->ask) {
+    if (redirect->ask) {
+      ++stats_.ask;
+    } else {
+      ++stats_.moved;
       map_.assign(redirect->slot, redirect->node);
       ++topology_version_;
       moved = true;

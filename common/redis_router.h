@@ -27,6 +27,12 @@ class RedisRouter {
  public:
   using Ptr = std::unique_ptr<RedisRouter>;
 
+  struct Stats {
+    std::uint64_t moved = 0;     // MOVED redirects followed
+    std::uint64_t ask = 0;       // ASK redirects followed
+    std::uint64_t tryagain = 0;  // TRYAGAIN replies retried (multi-key command mid-migration)
+  };
+
   struct Command {
     std::string_view key;
     std::vector<std::string_view> args;
@@ -52,6 +58,7 @@ class RedisRouter {
   bool refresh();
   // Counts slot-map changes seen (refreshes and MOVED redirects).
   std::uint64_t topology_version() const noexcept { return topology_version_; }
+  const Stats& stats() const noexcept { return stats_; }
   // Primaries serving slots, and (cluster mode) every other usable node: replicas and
   // primaries without slots yet. "host:port".
   std::vector<std::string> primaries() const;
@@ -80,6 +87,7 @@ class RedisRouter {
   std::vector<std::string> members_;  // CLUSTER NODES, sorted as the node reported them
   std::map<std::string, RedisConnection::Ptr, std::less<>> connections_;
   std::uint64_t topology_version_ = 0;
+  Stats stats_;
   std::string error_;
 };
 

@@ -32,7 +32,8 @@ bool StatusReader::connect(std::string& error) {
   auto lookup = RedisRouter::connect(redis_, error);
   if (!lookup) return false;
   lookup_ = std::move(lookup);
-  topology_seen_ = lookup_->topology_version();
+  topology_seen_ = topology_counted_ = lookup_->topology_version();
+  router_counted_ = lookup_->stats();
   if (cache_enabled_ && !sync_links(error)) {
     disconnect();
     return false;
@@ -130,7 +131,19 @@ void StatusReader::rebuild_fds() {
   for (const Link& l : links_) fds_.push_back(l.subscriber->fd());
 }
 
+void StatusReader::collect_router_stats() {
+  if (!lookup_) return;
+  const RedisRouter::Stats& now = lookup_->stats();
+  stats_.redirects.moved += now.moved - router_counted_.moved;
+  stats_.redirects.ask += now.ask - router_counted_.ask;
+  stats_.redirects.tryagain += now.tryagain - router_counted_.tryagain;
+  stats_.topology_changes += lookup_->topology_version() - topology_counted_;
+  router_counted_ = now;
+  topology_counted_ = lookup_->topology_version();
+}
+
 void StatusReader::disconnect() noexcept {
+  collect_router_stats();
   // Without the invalidation links nothing cached can be trusted any more.
   if (cache_.size() > 0) ++stats_.flushes;
   cache_.clear();
@@ -256,7 +269,9 @@ bool StatusReader::fetch_round(std::vector<Wanted>& round, std::string& error) {
   for (const Wanted& w : round) {
     commands_.push_back({w.key, {w.link ? "GET" : "HGETALL", w.key}});
   }
-  if (!lookup_->pipeline(commands_, replies_)) {
+  const bool fetched = lookup_->pipeline(commands_, replies_);
+  collect_router_stats();
+  if (!fetched) {
     error = lookup_->error();
     return false;
   }
@@ -320,7 +335,9 @@ bool StatusReader::ping() {
   if (!lookup_) return false;
   std::string error;
   // Every ping retries replica links that could not be opened before.
-  if (!lookup_->ping() || (cache_enabled_ && !sync_links(error))) {
+  const bool answered = lookup_->ping();
+  collect_router_stats();
+  if (!answered || (cache_enabled_ && !sync_links(error))) {
     disconnect();
     return false;
   }

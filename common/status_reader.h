@@ -41,6 +41,8 @@ class StatusReader {
     std::uint64_t fetch_rounds = 0;
     std::uint64_t keys_fetched = 0;
     std::uint64_t link_errors = 0;  // cluster: replica links that could not be opened
+    RedisRouter::Stats redirects;   // cluster: MOVED / ASK / TRYAGAIN followed by lookups
+    std::uint64_t topology_changes = 0;
   };
 
   StatusReader(const RedisConfig& redis, const CacheConfig& cache, const ChannelRegistry& channels);
@@ -94,6 +96,8 @@ class StatusReader {
   bool open_link(const std::string& node, Link& link, std::string& error);
   bool sync_links(std::string& error);
   void rebuild_fds();
+  // Folds the router's counters into stats_ (they restart with every new router).
+  void collect_router_stats();
   const CachedStatus* find(std::string_view key) const noexcept;
   void want_key(std::string_view key, std::string_view bu, bool link);
   bool fetch_round(std::vector<Wanted>& round, std::string& error);
@@ -104,6 +108,8 @@ class StatusReader {
   const ChannelRegistry& channels_;
   RedisRouter::Ptr lookup_;
   std::uint64_t topology_seen_ = 0;
+  RedisRouter::Stats router_counted_;  // what of the current router's counts stats_ holds
+  std::uint64_t topology_counted_ = 0;
   std::vector<Link> links_;
   std::vector<int> fds_;
   std::vector<RedisRouter::Command> commands_;

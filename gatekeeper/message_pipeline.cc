@@ -86,6 +86,7 @@ void MessagePipeline::run(const std::atomic<bool>& stop) {
       // cluster the probe also re-reads the slot map and follows it with the links.
       last_store_check_ = now;
       if (!reader_.ping()) on_store_failure("PING failed");
+      publish_reader_stats();
     }
     if (reader_.connected() && !held_.empty() && !intake_paused_) retry_held();
     expire_held(now);
@@ -380,6 +381,10 @@ void MessagePipeline::publish_reader_stats() {
   stats_.cache_invalidations.set(rs.invalidations);
   stats_.cache_flushes.set(rs.flushes);
   stats_.redis_fetch_rounds.set(rs.fetch_rounds);
+  stats_.redis_moved.set(rs.redirects.moved);
+  stats_.redis_ask.set(rs.redirects.ask);
+  stats_.redis_tryagain.set(rs.redirects.tryagain);
+  stats_.cluster_topology_changes.set(rs.topology_changes);
 }
 
 void MessagePipeline::forward(std::size_t channel, Pending& p) {

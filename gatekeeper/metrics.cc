@@ -98,6 +98,14 @@ std::string Metrics::render() const {
   counter("gk_cache_flushes_total", "Whole-cache clears (invalidation link lost, FLUSHALL).",
           s.cache_flushes);
   counter("gk_redis_fetch_rounds_total", "Pipelined Redis lookup rounds.", s.redis_fetch_rounds);
+  counter("gk_redis_moved_total", "Cluster: lookups redirected by MOVED (a slot had moved).",
+          s.redis_moved);
+  counter("gk_redis_ask_total", "Cluster: lookups redirected by ASK (a slot was migrating).",
+          s.redis_ask);
+  counter("gk_redis_tryagain_total", "Cluster: lookups retried after TRYAGAIN.", s.redis_tryagain);
+  counter("gk_redis_cluster_topology_changes_total",
+          "Cluster: slot map or node set changes seen by the lookup path.",
+          s.cluster_topology_changes);
   counter("gk_http_queue_overflows_total",
           "HTTP connections served by the accepting thread because every worker was busy.",
           s.http_queue_overflows);

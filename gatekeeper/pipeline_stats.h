@@ -72,6 +72,10 @@ struct PipelineStats {
   LocalCounter cache_invalidations;
   LocalCounter cache_flushes;
   LocalCounter redis_fetch_rounds;
+  LocalCounter redis_moved;  // cluster redirects and retries, as the reader counts them
+  LocalCounter redis_ask;
+  LocalCounter redis_tryagain;
+  LocalCounter cluster_topology_changes;
   // Per channel (last slot: unknown channel) and reason; forwarded has reason kNone.
   std::array<std::array<LocalCounter, kReasonCount>, kMaxChannelTypes + 1> by_channel_reason;
 };

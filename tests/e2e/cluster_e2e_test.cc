@@ -35,6 +35,7 @@ struct ClusterRig {
   zmq::context_t ctx;
   Sidecar a{ctx}, b{ctx};
 
+  // B runs without a cache, so every one of its messages reads the cluster while it changes.
   ClusterRig() {
     for (int p = 0; p < kPeople; ++p) {
       const std::string key = "gk:u::" + person(p);
@@ -51,6 +52,7 @@ struct ClusterRig {
       }
       s->opts.redis_extra = "cluster = [" + seeds + "]\ncluster_refresh_ms = 100";
       s->opts.hold_max_wait_ms = 60000;
+      s->opts.cache_enabled = s == &a;
       s->start();
     }
   }
@@ -144,12 +146,36 @@ TEST_CASE("cluster e2e: slots migrating under load cause no wrong forward and no
   REQUIRE(eventually([&] { return sent.load() > kMessages / 10; }, 10s));
   // A third of the key space moves, keys and all, while the stream goes on.
   auto reshard = rig.cluster.start_reshard(primaries[0], primaries[1], 2000);
+  // Opt-outs of people never looked up before go through B's API meanwhile: once acknowledged
+  // they must hold, wherever their slot is by then.
+  constexpr int kLate = 100;
+  int acknowledged = 0;
+  for (int q = 0; q < kLate; ++q) {
+    const auto put = http_put(rig.b.opts.http_port,
+                              "/users/q" + std::to_string(q) + "/optout-status?channelType=MAIL",
+                              R"({"optOut": true})", rig.b.opts.auth_token);
+    acknowledged += put.status == 200 ? 1 : 0;
+    INFO(put.body);
+  }
   sender.join();
+  CHECK(acknowledged == kLate);
   const auto code = reshard->wait(60s);
   INFO(reshard->log());
   REQUIRE(code == 0);
   rig.cluster.wait_until_stable();
   check_outcomes(rig, kMessages);
+  // B read through the migration: the cluster redirected it at least once.
+  CHECK(rig.b.metric("gk_redis_moved_total") + rig.b.metric("gk_redis_ask_total") > 0);
+  for (int q = 0; q < kLate; ++q) {
+    const std::string id = "late" + std::to_string(q);
+    (q % 2 == 0 ? rig.a : rig.b)
+        .sender->send(header(id, "MAIL", {{"id", "q" + std::to_string(q)}}, {{"to", "a@x"}}), "p");
+  }
+  Outcomes late = rig.a.collect(kLate / 2, 10s);
+  const Outcomes late_b = rig.b.collect(kLate / 2, 10s);
+  late.insert(late_b.begin(), late_b.end());
+  REQUIRE(late.size() == kLate);
+  for (const auto& [id, where] : late) CHECK(where == "suppressed/opt_out:MAIL");
 }
 
 TEST_CASE("cluster e2e: a primary failover under load causes no wrong forward and no loss",
