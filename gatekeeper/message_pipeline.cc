@@ -385,6 +385,7 @@ void MessagePipeline::publish_reader_stats() {
   stats_.redis_ask.set(rs.redirects.ask);
   stats_.redis_tryagain.set(rs.redirects.tryagain);
   stats_.cluster_topology_changes.set(rs.topology_changes);
+  stats_.cluster_link_errors.set(rs.link_errors);
 }
 
 void MessagePipeline::forward(std::size_t channel, Pending& p) {

@@ -106,6 +106,9 @@ std::string Metrics::render() const {
   counter("gk_redis_cluster_topology_changes_total",
           "Cluster: slot map or node set changes seen by the lookup path.",
           s.cluster_topology_changes);
+  counter("gk_redis_cluster_link_errors_total",
+          "Cluster: invalidation links to replicas that could not be opened (retried).",
+          s.cluster_link_errors);
   counter("gk_http_queue_overflows_total",
           "HTTP connections served by the accepting thread because every worker was busy.",
           s.http_queue_overflows);

@@ -76,6 +76,7 @@ struct PipelineStats {
   LocalCounter redis_ask;
   LocalCounter redis_tryagain;
   LocalCounter cluster_topology_changes;
+  LocalCounter cluster_link_errors;
   // Per channel (last slot: unknown channel) and reason; forwarded has reason kNone.
   std::array<std::array<LocalCounter, kReasonCount>, kMaxChannelTypes + 1> by_channel_reason;
 };
