@@ -80,7 +80,7 @@ class RedisRouter {
   RedisReplyPtr routed(std::string_view key, const std::string_view* args, std::size_t count);
   void broken(std::string error);
 
-  const RedisConfig& config_;
+  const RedisConfig config_;  // a copy: callers pass temporaries
   const bool cluster_;
   std::string single_node_;
   SlotMap map_;

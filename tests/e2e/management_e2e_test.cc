@@ -398,7 +398,7 @@ TEST_CASE("e2e management: authentication", "[e2e][mgmt][auth]") {
   CHECK(rig.gk->log().find("wrong") == std::string::npos);
 }
 
-TEST_CASE("e2e management: tokens from a file; /metrics behind a token when configured",
+TEST_CASE("e2e management: tokens from a file, and /metrics behind a token when configured",
           "[e2e][mgmt][auth]") {
   TempDir dir;
   const std::string file = dir.write("tokens", "# operators\nfile-token\n");

@@ -110,3 +110,20 @@ TEST_CASE("cluster slots: node addresses split at the last colon", "[cluster]") 
   CHECK_FALSE(parse_node_address("host:0"));
   CHECK_FALSE(parse_node_address("host:7x"));
 }
+
+TEST_CASE("cluster slots: CLUSTER NODES gives every usable node, replicas included", "[cluster]") {
+  const std::string text =
+      "07c3 127.0.0.1:30004@40004 slave e7d1 0 1426238317239 4 connected\n"
+      "67ed 127.0.0.1:30002@40002,host-b master - 0 1426238316232 2 connected 5461-10922\n"
+      "292f 127.0.0.1:30003@40003 master - 0 1426238318243 3 connected 10923-16383\n"
+      "6ec2 127.0.0.1:30005@40005 slave,fail 67ed 1426238316232 1426238314 5 connected\n"
+      "824f :30006@40006 myself,slave 292f 0 0 6 connected\n"
+      "e7d1 127.0.0.1:30001@40001 master,fail? - 0 1426238317741 1 connected 0-5460\n"
+      "a1b2 127.0.0.1:30007@40007 handshake - 0 0 0 connected\n"
+      "c3d4 :0@0 master,noaddr - 0 0 0 disconnected\n"
+      "garbage\n";
+  const auto nodes = parse_cluster_nodes(text, "10.0.0.9");
+  CHECK(nodes == std::vector<std::string>{"127.0.0.1:30004", "127.0.0.1:30002", "127.0.0.1:30003",
+                                          "10.0.0.9:30006", "127.0.0.1:30001"});
+  CHECK(parse_cluster_nodes("", "h").empty());
+}
