@@ -276,9 +276,4 @@ std::vector<std::string> RedisRouter::replicas() const {
   return out;
 }
 
-RedisConnection* RedisRouter::connection_for(std::string_view key) {
-  if (!ok()) return nullptr;
-  return node(node_for(key));
-}
-
 }  // namespace gk

@@ -63,8 +63,6 @@ class RedisRouter {
   // primaries without slots yet. "host:port".
   std::vector<std::string> primaries() const;
   std::vector<std::string> replicas() const;
-  // A connection to the node serving `key`, for commands that must not be routed per key.
-  RedisConnection* connection_for(std::string_view key);
 
   // Use connect(); public only for std::make_unique.
   struct Token {};

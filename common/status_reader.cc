@@ -43,22 +43,15 @@ bool StatusReader::connect(std::string& error) {
 
 bool StatusReader::open_link(const std::string& node, Link& link, std::string& error) {
   link.node = node;
-  RedisConnection* tracked = nullptr;
-  if (lookup_->cluster()) {
-    const auto address = parse_node_address(node);
-    if (!address) {
-      error = "bad node address " + node;
-      return false;
-    }
-    link.tracker = RedisConnection::connect(redis_, address->host, address->port, error);
-    if (!link.tracker) return false;
-    link.subscriber = RedisConnection::connect(redis_, address->host, address->port, error);
-    tracked = link.tracker.get();
-  } else {
-    link.subscriber = RedisConnection::connect(redis_, error);
-    tracked = lookup_->connection_for("");
+  const auto address = parse_node_address(node);
+  if (!address) {
+    error = "bad node address " + node;
+    return false;
   }
-  if (!link.subscriber || tracked == nullptr) return false;
+  link.tracker = RedisConnection::connect(redis_, address->host, address->port, error);
+  if (!link.tracker) return false;
+  link.subscriber = RedisConnection::connect(redis_, address->host, address->port, error);
+  if (!link.subscriber) return false;
   auto id = link.subscriber->command({"CLIENT", "ID"});
   if (!id || id->type != REDIS_REPLY_INTEGER) {
     error = node + ": CLIENT ID: " + (id ? describe_reply(id.get()) : link.subscriber->error());
@@ -69,20 +62,18 @@ bool StatusReader::open_link(const std::string& node, Link& link, std::string& e
     error = node + ": SUBSCRIBE: " + (sub ? describe_reply(sub.get()) : link.subscriber->error());
     return false;
   }
+  // Broadcast mode: every write to a person key on this node is announced, read by us or
+  // not. Per-key tracking would tie the announcement to the node that served the read (a
+  // slot can move) and costs the server a table entry per key read, which it caps
+  // (tracking-table-max-keys) by announcing keys that never changed.
   const std::string id_text = std::to_string(id->integer);
-  RedisReplyPtr tracking;
-  if (lookup_->cluster()) {
-    // Broadcast mode: every write to a person key on this node is announced, read or not.
-    const std::string user = redis_.key_prefix + "u:", lead = redis_.key_prefix + "l:",
-                      link_prefix = redis_.key_prefix + "id:";
-    tracking = tracked->command({"CLIENT", "TRACKING", "on", "REDIRECT", id_text, "BCAST", "PREFIX",
-                                 user, "PREFIX", lead, "PREFIX", link_prefix});
-  } else {
-    tracking = tracked->command({"CLIENT", "TRACKING", "on", "REDIRECT", id_text});
-  }
+  const std::string user = redis_.key_prefix + "u:", lead = redis_.key_prefix + "l:",
+                    link_prefix = redis_.key_prefix + "id:";
+  auto tracking = link.tracker->command({"CLIENT", "TRACKING", "on", "REDIRECT", id_text, "BCAST",
+                                         "PREFIX", user, "PREFIX", lead, "PREFIX", link_prefix});
   if (!tracking || tracking->type == REDIS_REPLY_ERROR) {
-    error = node +
-            ": CLIENT TRACKING: " + (tracking ? describe_reply(tracking.get()) : tracked->error());
+    error = node + ": CLIENT TRACKING: " +
+            (tracking ? describe_reply(tracking.get()) : link.tracker->error());
     return false;
   }
   return true;

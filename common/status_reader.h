@@ -23,14 +23,13 @@ struct PersonRef {
 };
 
 // Reads people's statuses from Redis for the message loop, through a cache that Redis keeps
-// correct with client-side tracking (RESP2, redirected to a link subscribed to
-// __redis__:invalidate), so a write by any client evicts what it touched:
-//  - one server: the lookup link tracks the keys it reads;
-//  - a cluster: every node, replicas included, gets a tracking link in broadcast mode for the
-//    person keys' prefixes, so writes are heard wherever they land, also after a slot moved
-//    or a replica took over. A node first seen later empties the cache (writes there before
-//    its link existed were not heard).
-// Misses are collected over a batch and fetched in one pipeline (per node). Not thread-safe.
+// correct with client-side tracking: every node (one server, or every node of a cluster,
+// replicas included) gets a tracking link in broadcast mode for the person keys' prefixes,
+// redirected (RESP2) to a link subscribed to __redis__:invalidate, so a write by any client
+// evicts what it touched wherever it lands, also after a slot moved or a replica took over.
+// A node first seen later empties the cache (writes there before its link existed were not
+// heard). Misses are collected over a batch and fetched in one pipeline (per node). Not
+// thread-safe.
 class StatusReader {
  public:
   struct Stats {
@@ -90,7 +89,7 @@ class StatusReader {
   };
   struct Link {
     std::string node;
-    RedisConnection::Ptr tracker;  // cluster: holds the broadcast tracking; else the lookup
+    RedisConnection::Ptr tracker;  // holds the broadcast tracking, sends nothing else
     RedisConnection::Ptr subscriber;
   };
   bool open_link(const std::string& node, Link& link, std::string& error);
