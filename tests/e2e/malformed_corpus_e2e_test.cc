@@ -369,6 +369,31 @@ std::string deep_json(std::size_t depth) {
   return s + "}]}";
 }
 
+// The same in msgpack: nested arrays and maps (one byte a level) inside `properties`.
+std::string deep_msgpack(std::size_t depth) {
+  msgpack::sbuffer buffer;
+  Packer pk(buffer);
+  pk.pack_map(2);
+  pack_str(pk, "id");
+  pack_str(pk, "u");
+  pack_str(pk, "events");
+  pk.pack_array(1);
+  pk.pack_map(2);
+  pack_str(pk, "event");
+  pack_str(pk, "x");
+  pack_str(pk, "properties");
+  for (std::size_t i = 0; i < depth; ++i) {
+    if (i % 2 == 0) {
+      pk.pack_map(1);
+      pack_str(pk, "a");
+    } else {
+      pk.pack_array(1);
+    }
+  }
+  pk.pack_nil();
+  return std::string(buffer.data(), buffer.size());
+}
+
 std::string to_msgpack(const json& j) {
   return pack(j);
 }
@@ -409,8 +434,8 @@ std::string bad_body(Rng& rng) {
       return encode(body({{"businessUnit", "eu"}}, json::array({good_event})));
     case 8:  // identity of the wrong type
       return encode(body({{"id", 42}, {"email", json::array()}}, json::array({good_event})));
-    case 9:  // nested deeper than the parser allows
-      return deep_json(rng.between(40, 400));
+    case 9:  // nested deeper than the parser allows, as JSON or as msgpack
+      return as_msgpack ? deep_msgpack(rng.between(40, 4000)) : deep_json(rng.between(40, 400));
     case 10: {  // larger than http.max_body_bytes
       json event = {{"event", "x"}};
       event["properties"]["pad"] = std::string(rng.between(kMaxBodyBytes, 3 * kMaxBodyBytes), 'p');
@@ -469,6 +494,30 @@ double metric_sum(const std::string& text, const std::string& name,
     if (all) sum += std::stod(line.substr(line.rfind(' ') + 1));
   }
   return sum;
+}
+
+// Sends one multipart message; false when the gatekeeper stopped taking input (sndtimeo).
+bool send_frames(zmq::socket_t& socket, const Frames& frames) {
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    const auto flags = i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none;
+    if (!socket.send(zmq::buffer(frames[i]), flags)) return false;
+  }
+  return true;
+}
+
+// A PUSH socket that gives up on a send after 5 s instead of blocking the test for good.
+zmq::socket_t pusher(zmq::context_t& ctx, const std::string& endpoint) {
+  zmq::socket_t socket(ctx, zmq::socket_type::push);
+  socket.set(zmq::sockopt::linger, 0);
+  socket.set(zmq::sockopt::sndtimeo, 5000);
+  socket.connect(endpoint);
+  return socket;
+}
+
+// The end of the gatekeeper's log, for a failure message.
+std::string log_tail(GatekeeperProcess& gk) {
+  const std::string log = gk.log();
+  return log.size() > 4000 ? log.substr(log.size() - 4000) : log;
 }
 
 // The tag "seq:<n>" of an outcome's original frames.
@@ -548,14 +597,12 @@ TEST_CASE("e2e: 10,000 malformed frames and bodies each get their outcome and th
     return any;
   };
 
-  zmq::socket_t sender(rig.ctx, zmq::socket_type::push);
-  sender.set(zmq::sockopt::linger, 0);
-  sender.connect(rig.gk->messages());
+  zmq::socket_t sender = pusher(rig.ctx, rig.gk->messages());
   for (std::size_t n = 0; n < corpus.size(); ++n) {
-    const Frames& f = corpus[n].frames;
-    for (std::size_t i = 0; i < f.size(); ++i) {
-      (void)sender.send(zmq::buffer(f[i]),
-                        i + 1 < f.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
+    if (!send_frames(sender, corpus[n].frames)) {
+      FAIL("the gatekeeper stopped taking messages at "
+           << n << " (running: " << rig.gk->process().running() << ")\n"
+           << log_tail(*rig.gk));
     }
     // Keep at most a thousand in flight, far below every high-water mark on the way.
     while (outcomes + 1000 < n + 1) {
@@ -590,16 +637,12 @@ TEST_CASE("e2e: 10,000 malformed frames and bodies each get their outcome and th
   const gk::ChannelRegistry channels = rig_channels();
   Rng rng(0x6576656e74733035ULL);
   std::size_t invalid_bodies = 0, rejected_events = 0, socket_bodies = 0;
-  zmq::socket_t events(rig.ctx, zmq::socket_type::push);
-  events.set(zmq::sockopt::linger, 0);
-  events.connect(rig.gk->events());
+  zmq::socket_t events = pusher(rig.ctx, rig.gk->events());
   for (std::size_t n = 0; n < kSocketBodies; ++n) {
     if (n % 10 == 9) {  // an event body is one frame: two or three are refused
-      const std::size_t frames = rng.between(2, 3);
-      for (std::size_t i = 0; i < frames; ++i) {
-        (void)events.send(zmq::buffer(bad_body(rng)),
-                          i + 1 < frames ? zmq::send_flags::sndmore : zmq::send_flags::none);
-      }
+      Frames frames(rng.between(2, 3));
+      for (auto& f : frames) f = bad_body(rng);
+      REQUIRE(send_frames(events, frames));
       ++invalid_bodies;
       ++socket_bodies;
       continue;
@@ -613,7 +656,7 @@ TEST_CASE("e2e: 10,000 malformed frames and bodies each get their outcome and th
     } else {
       rejected_events += rejected;  // the body is fine, each of its events is rejected
     }
-    (void)events.send(zmq::buffer(body), zmq::send_flags::none);
+    REQUIRE(send_frames(events, Frames{body}));
     ++socket_bodies;
   }
 
@@ -716,8 +759,7 @@ TEST_CASE("e2e: 10,000 malformed frames and bodies each get their outcome and th
   CHECK(http_get(http_port, "/healthz").status == 200);
   CHECK(http_get(http_port, "/readyz").status == 200);
   const std::string good = pack(header("good", "MAIL", {{"id", "u-good"}}, {{"to", "a@x"}}));
-  (void)sender.send(zmq::buffer(good), zmq::send_flags::sndmore);
-  (void)sender.send(zmq::buffer(std::string("payload")), zmq::send_flags::none);
+  REQUIRE(send_frames(sender, Frames{good, "payload"}));
   const auto forwarded = rig.mail->receive(5s);
   REQUIRE(forwarded);
   CHECK(*forwarded == Frames{good, "payload"});
