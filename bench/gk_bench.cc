@@ -2,23 +2,23 @@
 // both measured in the same run on the same machine. See docs/PERFORMANCE.md.
 #include <nlohmann/json.hpp>
 
-#include <unistd.h>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <iostream>
-#include <sstream>
+#include <optional>
 #include <string>
+#include <string_view>
 
+#include "bench/backend.h"
+#include "bench/cluster_bench.h"
 #include "bench/forwarder.h"
 #include "bench/load.h"
+#include "bench/measure.h"
 #include "bench/propagation.h"
 #include "bench/sigkill.h"
 #include "bench/soak.h"
-#include "common/redis_connection.h"
 #include "tests/support/gatekeeper_process.h"
 #include "tests/support/ports.h"
-#include "tests/support/redis_server.h"
 
 using namespace gk;
 using namespace gk::bench;
@@ -28,7 +28,8 @@ namespace {
 
 constexpr const char* kUsage = R"(Usage: gk-bench [--quick] [--json] [--scenarios a,b,...]
        gk-bench soak [MINUTES [RATE [RESTART_EVERY_S]]]
-       gk-bench propagation [TRIALS] [--json]
+       gk-bench propagation [TRIALS] [--cluster] [--json]
+       gk-bench cluster [--quick] [--json]
        gk-bench sigkill
        gk-bench forwarder IN OUT
 
@@ -37,77 +38,54 @@ messages/s, CPU time per message of the forwarding process, p50/p99/p999 end-to-
 and the ratio to the baseline measured in the same run.
   --quick       a tenth of the messages (a smoke run, not for the record)
   --json        print the results as JSON on stdout (progress stays on stderr)
+
+propagation: two gatekeepers on one Redis, how fast an opt-out made through one (API PUT)
+or by another Redis client (HSET) reaches the other's cache, p50/p99/max over TRIALS
+(default 200). --cluster: on a Redis Cluster of 3 primaries instead of one redis-server.
+
+cluster: two gatekeepers loaded at the same time, each by its own sender, once on one
+redis-server and once on a Redis Cluster of 3 primaries: warm (cached people) and cold
+(every message a store read); aggregate msg/s, CPU, p50/p99, each sidecar's figures and the
+cluster/single ratio. --quick: a tenth of the messages.
 )";
 
-// utime + stime of a process, in seconds (all threads).
-double cpu_seconds(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const auto close = stat.rfind(')');
-  std::istringstream rest(stat.substr(close + 2));
-  std::string field;
-  unsigned long long utime = 0, stime = 0;
-  for (int i = 3; i <= 15; ++i) {
-    rest >> field;
-    if (i == 14) utime = std::stoull(field);
-    if (i == 15) stime = std::stoull(field);
-  }
-  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-struct Row {
-  std::string name;
-  std::string against;  // which baseline row the ratio uses
-  std::uint64_t messages = 0;
-  double msgs_per_s = 0;
-  double cpu_us_per_msg = 0;
-  double p50 = 0, p99 = 0, p999 = 0;
+// The words after the command: --json always, and those of `allowed` among --quick, --cluster,
+// --scenarios LIST and a number (TRIALS).
+struct Flags {
+  bool quick = false, json = false, cluster = false, help = false;
+  std::string scenarios = "baseline,warm,cold,transactional,paced";
+  int trials = 200;
 };
 
-Row measure(const std::string& name, zmq::context_t& ctx, LoadSpec spec, pid_t forwarder) {
-  spec.label = name;
-  std::fprintf(stderr, "%s: %llu messages\n", name.c_str(),
-               static_cast<unsigned long long>(spec.messages));
-  const double cpu0 = cpu_seconds(forwarder);
-  LoadResult r = run_load(ctx, spec);
-  const double cpu1 = cpu_seconds(forwarder);
-  if (r.received != r.sent) {
-    std::fprintf(stderr, "%s: WARNING received %llu of %llu\n", name.c_str(),
-                 static_cast<unsigned long long>(r.received),
-                 static_cast<unsigned long long>(r.sent));
+std::optional<Flags> parse_flags(int argc, char** argv, int first, std::string_view allowed) {
+  Flags f;
+  auto allows = [&](std::string_view word) { return allowed.find(word) != std::string_view::npos; };
+  for (int i = first; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--json") {
+      f.json = true;
+    } else if (a == "--help") {
+      f.help = true;
+    } else if (a == "--quick" && allows(a)) {
+      f.quick = true;
+    } else if (a == "--cluster" && allows(a)) {
+      f.cluster = true;
+    } else if (a == "--scenarios" && allows(a) && i + 1 < argc) {
+      f.scenarios = argv[++i];
+    } else if (allows("TRIALS") && a.find_first_not_of("0123456789") == std::string::npos &&
+               !a.empty()) {
+      f.trials = std::stoi(a);
+    } else {
+      return std::nullopt;
+    }
   }
-  Row row;
-  row.name = name;
-  row.messages = r.received;
-  row.msgs_per_s = r.msgs_per_second();
-  row.cpu_us_per_msg = r.received ? (cpu1 - cpu0) * 1e6 / static_cast<double>(r.received) : 0;
-  row.p50 = r.percentile_us(50);
-  row.p99 = r.percentile_us(99);
-  row.p999 = r.percentile_us(99.9);
-  std::fprintf(stderr, "%s: %.0f msg/s, %.2f us CPU/msg, p50 %.0f us, p99 %.0f us\n", name.c_str(),
-               row.msgs_per_s, row.cpu_us_per_msg, row.p50, row.p99);
-  return row;
+  return f;
 }
 
-// Writes `count` people from `first` with MAIL opted out for every `opt_out_every`-th, in
-// pipelined batches (the bench's own Redis client, like any platform job).
-void seed(test::RedisServer& redis, std::uint64_t first, std::uint64_t count,
-          std::uint64_t opt_out_every) {
-  std::string error;
-  auto conn = RedisConnection::connect(redis.config(), error);
-  if (!conn) throw std::runtime_error(error);
-  constexpr std::uint64_t kBatch = 10000;
-  for (std::uint64_t base = first; base < first + count; base += kBatch) {
-    std::uint64_t n = 0;
-    for (std::uint64_t p = base; p < std::min(first + count, base + kBatch); ++p, ++n) {
-      const std::string key = "gk:u:retail-eu:" + person_id(p);
-      const bool out = opt_out_every > 0 && p % opt_out_every == 0;
-      conn->append({"HSET", key, "MAIL", out ? "1" : "0", "MAIL:ts", "1764000000000"});
-    }
-    for (std::uint64_t i = 0; i < n; ++i) {
-      if (!conn->get_reply()) throw std::runtime_error("seeding Redis failed");
-    }
-  }
+// The usage: on stdout for --help (exit 0), on stderr for a mistake (exit 2).
+int usage(bool help) {
+  std::fputs(kUsage, help ? stdout : stderr);
+  return help ? 0 : 2;
 }
 
 }  // namespace
@@ -115,38 +93,26 @@ void seed(test::RedisServer& redis, std::uint64_t first, std::uint64_t count,
 int main(int argc, char** argv) {
   if (argc == 4 && std::strcmp(argv[1], "forwarder") == 0) return run_forwarder(argv[2], argv[3]);
   if (argc == 2 && std::strcmp(argv[1], "sigkill") == 0) return run_sigkill_measurement();
-  if (argc >= 2 && std::strcmp(argv[1], "propagation") == 0) {
-    int trials = 200;
-    bool json_out = false;
-    for (int i = 2; i < argc; ++i) {
-      if (std::strcmp(argv[i], "--json") == 0) {
-        json_out = true;
-      } else {
-        trials = std::stoi(argv[i]);
-      }
-    }
-    return run_propagation(trials, json_out);
+  const std::string command = argc >= 2 ? argv[1] : "";
+  if (command == "propagation") {
+    const auto f = parse_flags(argc, argv, 2, "TRIALS --cluster");
+    if (!f || f->help) return usage(f.has_value());
+    return run_propagation(f->trials, f->cluster, f->json);
   }
-  if (argc >= 2 && std::strcmp(argv[1], "soak") == 0) {
+  if (command == "cluster") {
+    const auto f = parse_flags(argc, argv, 2, "--quick");
+    if (!f || f->help) return usage(f.has_value());
+    return run_cluster_bench(f->quick, f->json);
+  }
+  if (command == "soak") {
     return run_soak(argc > 2 ? std::stod(argv[2]) : 10.0,
                     argc > 3 ? static_cast<unsigned>(std::stoul(argv[3])) : 20000,
                     argc > 4 ? static_cast<unsigned>(std::stoul(argv[4])) : 60);
   }
-  bool quick = false, as_json = false;
-  std::string scenarios = "baseline,warm,cold,transactional,paced";
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--quick") {
-      quick = true;
-    } else if (a == "--json") {
-      as_json = true;
-    } else if (a == "--scenarios" && i + 1 < argc) {
-      scenarios = argv[++i];
-    } else {
-      std::fputs(kUsage, a == "--help" ? stdout : stderr);
-      return a == "--help" ? 0 : 2;
-    }
-  }
+  const auto flags = parse_flags(argc, argv, 1, "--quick --scenarios");
+  if (!flags || flags->help) return usage(flags.has_value());
+  const bool quick = flags->quick, as_json = flags->json;
+  const std::string scenarios = flags->scenarios;
   auto want = [&](const char* s) { return scenarios.find(s) != std::string::npos; };
   const std::uint64_t scale = quick ? 10 : 1;
   const std::uint64_t kMessages = 1'000'000 / scale;
@@ -156,7 +122,7 @@ int main(int argc, char** argv) {
   const std::uint64_t kPacedMessages = 500'000 / scale;
 
   zmq::context_t ctx(1);
-  test::RedisServer redis;
+  Backend redis(false);
   test::TempDir dir;
   std::vector<Row> rows;
 
@@ -182,9 +148,9 @@ int main(int argc, char** argv) {
 
   std::fprintf(stderr, "seeding %llu people (10%% opted out of MAIL)\n",
                static_cast<unsigned long long>(kPeople));
-  seed(redis, 0, kPeople, 10);
+  seed(redis.config(), 0, kPeople, 10);
   test::GatekeeperOptions opts;
-  opts.redis_port = redis.port();
+  redis.configure(opts);
   opts.log_level = "warn";
   opts.cache_max_entries = 4'000'000;
   test::GatekeeperProcess gk(opts);
@@ -231,7 +197,7 @@ int main(int argc, char** argv) {
     const std::uint64_t first = 10'000'000;
     std::fprintf(stderr, "seeding %llu more people for the cold run\n",
                  static_cast<unsigned long long>(kColdPeople));
-    seed(redis, first, kColdPeople, 10);
+    seed(redis.config(), first, kColdPeople, 10);
     LoadSpec s = base;
     s.messages = kColdPeople;
     s.first_person = first;

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <random>
 #include <thread>
 
@@ -146,8 +147,49 @@ LoadResult run_load(zmq::context_t& ctx, const LoadSpec& spec,
   }
   sender_done = true;
   receiver.join();
-  result.seconds = static_cast<double>(last_recv - first_send.load()) / 1e9;
+  result.first_send_ns = first_send.load();
+  result.last_receive_ns = last_recv;
+  result.seconds = static_cast<double>(last_recv - result.first_send_ns) / 1e9;
   return result;
+}
+
+std::vector<LoadResult> run_loads(const std::vector<LoadSpec>& specs) {
+  std::vector<LoadResult> results(specs.size());
+  std::vector<std::exception_ptr> errors(specs.size());
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    threads.emplace_back([&, i] {
+      try {
+        zmq::context_t ctx(1);
+        results[i] = run_load(ctx, specs[i]);
+      } catch (...) {
+        errors[i] = std::current_exception();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const auto& e : errors) {
+    if (e) std::rethrow_exception(e);
+  }
+  return results;
+}
+
+LoadResult combine(const std::vector<LoadResult>& results) {
+  LoadResult all;
+  for (const auto& r : results) {
+    all.sent += r.sent;
+    all.received += r.received;
+    all.latency_us.insert(all.latency_us.end(), r.latency_us.begin(), r.latency_us.end());
+    if (r.received == 0) continue;
+    if (all.first_send_ns == 0 || r.first_send_ns < all.first_send_ns) {
+      all.first_send_ns = r.first_send_ns;
+    }
+    all.last_receive_ns = std::max(all.last_receive_ns, r.last_receive_ns);
+  }
+  if (all.last_receive_ns > all.first_send_ns) {
+    all.seconds = static_cast<double>(all.last_receive_ns - all.first_send_ns) / 1e9;
+  }
+  return all;
 }
 
 }  // namespace gk::bench

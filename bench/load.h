@@ -28,7 +28,9 @@ struct LoadSpec {
 struct LoadResult {
   std::uint64_t sent = 0;
   std::uint64_t received = 0;
-  double seconds = 0;                     // first send to last receive
+  double seconds = 0;               // first send to last receive
+  std::uint64_t first_send_ns = 0;  // steady clock: spans over runs side by side
+  std::uint64_t last_receive_ns = 0;
   std::vector<std::uint32_t> latency_us;  // one per received message, unordered
   double msgs_per_second() const { return seconds > 0 ? received / seconds : 0; }
   double percentile_us(double p);
@@ -43,5 +45,13 @@ std::string person_id(std::uint64_t person);
 // messages arrived or nothing arrived for `idle_timeout`.
 LoadResult run_load(zmq::context_t& ctx, const LoadSpec& spec,
                     std::chrono::milliseconds idle_timeout = std::chrono::seconds(10));
+
+// The specs at the same time, each run_load() from a thread of its own with a ZeroMQ context
+// of its own (so no I/O thread is shared); the results in the order of the specs.
+std::vector<LoadResult> run_loads(const std::vector<LoadSpec>& specs);
+
+// Runs side by side as one: every message and latency, `seconds` from the earliest first
+// send to the latest last receive.
+LoadResult combine(const std::vector<LoadResult>& results);
 
 }  // namespace gk::bench

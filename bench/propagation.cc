@@ -8,10 +8,11 @@
 #include <iostream>
 #include <thread>
 
+#include "bench/backend.h"
 #include "bench/load.h"
+#include "bench/measure.h"
 #include "tests/support/gatekeeper_process.h"
 #include "tests/support/ports.h"
-#include "tests/support/redis_server.h"
 #include "tests/support/zmq_peers.h"
 
 namespace gk::bench {
@@ -75,12 +76,16 @@ double probe_until_suppressed(test::Sender& sender, test::Sink& mail, test::Sink
 
 }  // namespace
 
-int run_propagation(int trials, bool as_json) {
+int run_propagation(int trials, bool cluster, bool as_json) {
   zmq::context_t ctx(1);
-  test::RedisServer redis;
+  Backend redis(cluster);
+  std::fprintf(stderr, "propagation on %s, load average %s\n", redis.describe().c_str(),
+               load_averages().c_str());
   test::GatekeeperOptions o1, o2;
-  o1.redis_port = o2.redis_port = redis.port();
-  o1.log_level = o2.log_level = "warn";
+  for (auto* o : {&o1, &o2}) {
+    redis.configure(*o);
+    o->log_level = "warn";
+  }
   test::GatekeeperProcess gk1(o1), gk2(o2);
   if (!gk1.wait_ready() || !gk2.wait_ready()) {
     std::cerr << "gatekeepers did not start\n" << gk1.log() << gk2.log();
@@ -131,28 +136,38 @@ int run_propagation(int trials, bool as_json) {
     return res && res->status == 200;
   });
   const Stats via_redis = run("hset", [&](const std::string& person) {
-    auto r = redis.command({"HSET", "gk:u::" + person, "MAIL", "1"});
+    const std::string key = "gk:u::" + person;
+    auto r = redis.command(key, {"HSET", key, "MAIL", "1"});
     return r && r->type == REDIS_REPLY_INTEGER;
   });
+  const auto redirects = redis.redirects();
+  const Counters counters = store_counters({o1.http_port, o2.http_port});
 
   if (as_json) {
     nlohmann::json out = nlohmann::json::array();
     for (auto [name, s] : {std::pair{"api", via_api}, std::pair{"redis_hset", via_redis}}) {
-      out.push_back({{"path", name},
-                     {"trials", s.trials},
-                     {"timeouts", s.timeouts},
-                     {"p50_ms", s.p50},
-                     {"p99_ms", s.p99},
-                     {"max_ms", s.max}});
+      out.push_back(
+          {{"backend", redis.name()},
+           {"path", name},
+           {"trials", s.trials},
+           {"timeouts", s.timeouts},
+           {"p50_ms", s.p50},
+           {"p99_ms", s.p99},
+           {"max_ms", s.max},
+           {"hset_client_redirects", {{"moved", redirects.moved}, {"ask", redirects.ask}}},
+           {"gatekeeper_counters", counters}});
     }
     std::cout << out.dump(2) << "\n";
   } else {
+    std::printf("Redis: %s\n", redis.describe().c_str());
     std::printf("%-28s %7s %9s %9s %9s %9s\n", "propagation path", "trials", "timeouts", "p50 ms",
                 "p99 ms", "max ms");
     std::printf("%-28s %7d %9d %9.3f %9.3f %9.3f\n", "API PUT on gatekeeper 1", via_api.trials,
                 via_api.timeouts, via_api.p50, via_api.p99, via_api.max);
     std::printf("%-28s %7d %9d %9.3f %9.3f %9.3f\n", "HSET by another client", via_redis.trials,
                 via_redis.timeouts, via_redis.p50, via_redis.p99, via_redis.max);
+    std::printf("HSET client redirects: moved %d, ask %d\n", redirects.moved, redirects.ask);
+    std::printf("both gatekeepers: %s\n", describe(counters).c_str());
   }
   return (via_api.timeouts == 0 && via_redis.timeouts == 0 && via_api.trials == trials &&
           via_redis.trials == trials)
