@@ -1,6 +1,7 @@
 #include "common/status_reader.h"
 
 #include <algorithm>
+#include <chrono>
 #include <limits>
 
 #include "common/keys.h"
@@ -10,6 +11,7 @@ namespace gk {
 namespace {
 
 constexpr std::string_view kInvalidateChannel = "__redis__:invalidate";
+constexpr auto kReplicaRetry = std::chrono::seconds(5);
 
 bool is_message(const redisReply* r) {
   return r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
@@ -90,16 +92,28 @@ bool StatusReader::sync_links(std::string& error) {
   // A node that left the map cannot announce writes that matter any more.
   std::erase_if(links_, [&](const Link& l) { return !wanted(l.node); });
   bool added = false;
+  const auto now = std::chrono::steady_clock::now();
   auto add = [&](const std::string& node, bool required) {
     for (const Link& l : links_) {
       if (l.node == node) return true;
     }
+    // A replica that could not be reached is tried again later, not at every ping: an
+    // unreachable host costs a whole connect timeout, and the message loop waits for it.
+    if (auto it = retry_after_.find(node); !required && it != retry_after_.end()) {
+      if (now < it->second) return true;
+    }
     Link link;
-    if (!open_link(node, link, error)) {
-      if (required) return false;
-      ++stats_.link_errors;  // a replica: retried at the next ping
+    std::string why;
+    if (!open_link(node, link, why)) {
+      if (required) {
+        error = why;
+        return false;
+      }
+      ++stats_.link_errors;
+      retry_after_[node] = now + kReplicaRetry;
       return true;
     }
+    retry_after_.erase(node);
     links_.push_back(std::move(link));
     added = true;
     return true;

@@ -1,6 +1,8 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <unordered_set>
@@ -39,7 +41,8 @@ class StatusReader {
     std::uint64_t flushes = 0;        // whole-cache clears (link lost, FLUSHALL)
     std::uint64_t fetch_rounds = 0;
     std::uint64_t keys_fetched = 0;
-    std::uint64_t link_errors = 0;  // cluster: replica links that could not be opened
+    std::uint64_t link_errors = 0;  // cluster: replica links that could not be opened (retried
+                                    // after 5 s)
     RedisRouter::Stats redirects;   // cluster: MOVED / ASK / TRYAGAIN followed by lookups
     std::uint64_t topology_changes = 0;
   };
@@ -110,6 +113,7 @@ class StatusReader {
   RedisRouter::Stats router_counted_;  // what of the current router's counts stats_ holds
   std::uint64_t topology_counted_ = 0;
   std::vector<Link> links_;
+  std::map<std::string, std::chrono::steady_clock::time_point> retry_after_;  // replicas
   std::vector<int> fds_;
   std::vector<RedisRouter::Command> commands_;
   std::vector<RedisReplyPtr> replies_;

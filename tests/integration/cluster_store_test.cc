@@ -221,3 +221,29 @@ TEST_CASE("cluster reader: a killed primary fails lookups until a replica takes 
   REQUIRE(after);
   CHECK(after->opted_out(1));
 }
+
+TEST_CASE("cluster reader: a dead replica costs one reconnect, then is retried only later",
+          "[cluster][integration][reader]") {
+  // A long node timeout: the dead replica stays listed as a member throughout the test.
+  RedisCluster cluster(3, 1, 15000);
+  StatusReader reader(cluster_config(cluster), CacheConfig{}, channels());
+  std::string error;
+  REQUIRE(reader.connect(error));
+  REQUIRE(reader.invalidation_fds().size() == 6);
+  const std::string id = user_on(cluster, cluster.primary_ports()[0], "rep");
+  REQUIRE(lookup(reader, {"", id, ""}, error));
+  cluster.kill(cluster.replica_ports()[0]);
+  // Its link breaks: the cache goes, the reader reconnects without it.
+  REQUIRE(eventually([&] { return !drain_ready(reader); }, 10s));
+  CHECK(reader.cache().size() == 0);
+  REQUIRE(reader.connect(error));
+  INFO(error);
+  CHECK(reader.invalidation_fds().size() == 5);
+  CHECK(reader.stats().link_errors == 1);
+  // Lookups and pings go on; the dead replica is not dialled again at every ping.
+  for (int i = 0; i < 5; ++i) REQUIRE(reader.ping());
+  CHECK(reader.stats().link_errors == 1);
+  auto r = lookup(reader, {"", id, ""}, error);
+  REQUIRE(r);
+  CHECK_FALSE(r->opted_out(0));
+}
