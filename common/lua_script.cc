@@ -61,6 +61,26 @@ end
 local function stamp(key, f)
   return tonumber(redis.call('HGET', key, f .. ':ts')) or 0
 end
+
+-- Merges a lead's fields (a flat HGETALL list) into a user's hash: per status field the
+-- newer change wins, a tie keeps the user's; a field without a time loses to a timed one.
+local function merge_fields(into, flat)
+  local h = {}
+  for i = 1, #flat, 2 do h[flat[i]] = flat[i + 1] end
+  for f, v in pairs(h) do
+    if not string.find(f, ':', 1, true) then
+      local from_ts = tonumber(h[f .. ':ts']) or 0
+      if redis.call('HEXISTS', into, f) == 0 or from_ts > stamp(into, f) then
+        redis.call('HSET', into, f, v)
+        if from_ts > 0 then
+          redis.call('HSET', into, f .. ':ts', h[f .. ':ts'])
+        else
+          redis.call('HDEL', into, f .. ':ts')
+        end
+      end
+    end
+  end
+end
 )lua";
 }
 

@@ -29,25 +29,10 @@ local function user_key(uid) return prefix .. 'u:' .. bu .. ':' .. uid end
 local function lead_key(mail) return prefix .. 'l:' .. bu .. ':' .. mail end
 local function emails_key(uid) return prefix .. 'ue:' .. bu .. ':' .. uid end
 
--- Moves a lead's statuses into its user, per field the newer change winning (a tie keeps
--- the user's), then deletes the lead so no stale second record is left behind.
+-- Moves a lead's statuses into its user (merge_fields), then deletes the lead so no stale
+-- second record is left behind.
 local function merge(from, into)
-  local flat = redis.call('HGETALL', from)
-  local h = {}
-  for i = 1, #flat, 2 do h[flat[i]] = flat[i + 1] end
-  for f, v in pairs(h) do
-    if not string.find(f, ':', 1, true) then
-      local from_ts = tonumber(h[f .. ':ts']) or 0
-      if redis.call('HEXISTS', into, f) == 0 or from_ts > stamp(into, f) then
-        redis.call('HSET', into, f, v)
-        if from_ts > 0 then
-          redis.call('HSET', into, f .. ':ts', h[f .. ':ts'])
-        else
-          redis.call('HDEL', into, f .. ':ts')
-        end
-      end
-    end
-  end
+  merge_fields(into, redis.call('HGETALL', from))
   redis.call('DEL', from)
 end
 

@@ -29,25 +29,10 @@ end
 return {old and 1 or 0, applied and 1 or 0}
 )lua";
 
-// A lead's statuses (ARGV, as HGETALL gave them) into its user, per field the newer change
-// winning and a tie keeping the user's: the same rule as the single-server merge.
+// A lead's statuses (ARGV, as HGETALL gave them) into its user, by the rule of
+// merge_fields, the same as the single-server merge.
 constexpr std::string_view kMerge = R"lua(
-local into = KEYS[1]
-local h = {}
-for i = 1, #ARGV, 2 do h[ARGV[i]] = ARGV[i + 1] end
-for f, v in pairs(h) do
-  if not string.find(f, ':', 1, true) then
-    local from_ts = tonumber(h[f .. ':ts']) or 0
-    if redis.call('HEXISTS', into, f) == 0 or from_ts > stamp(into, f) then
-      redis.call('HSET', into, f, v)
-      if from_ts > 0 then
-        redis.call('HSET', into, f .. ':ts', h[f .. ':ts'])
-      else
-        redis.call('HDEL', into, f .. ':ts')
-      end
-    end
-  end
-end
+merge_fields(KEYS[1], ARGV)
 return 1
 )lua";
 

@@ -129,11 +129,7 @@ TEST_CASE("cluster reader: a write on any primary evicts the cached status",
     REQUIRE(before);
     CHECK_FALSE(before->opted_out(0));
     cluster.routed("gk:u::" + id, {"HSET", "gk:u::" + id, "MAIL", "1"});
-    OptOutRecord cached;
-    REQUIRE(eventually([&] {
-      REQUIRE(drain_ready(reader));
-      return !reader.resolve(person, cached);
-    }));
+    REQUIRE(evicted(reader, person));
     auto after = lookup(reader, person, error);
     REQUIRE(after);
     CHECK(after->opted_out(0));
@@ -158,11 +154,7 @@ TEST_CASE("cluster reader: a person cached as absent is evicted when written aft
   cluster.reshard(primaries[0], primaries[2], 16384 / 3 + 2);
   REQUIRE(cluster.primary_port_for_slot(key_slot("gk:u::" + id)) == primaries[2]);
   cluster.routed("gk:u::" + id, {"HSET", "gk:u::" + id, "MAIL", "1"});
-  OptOutRecord cached;
-  REQUIRE(eventually([&] {
-    REQUIRE(drain_ready(reader));
-    return !reader.resolve(person, cached);
-  }));
+  REQUIRE(evicted(reader, person));
   auto after = lookup(reader, person, error);
   REQUIRE(after);
   CHECK(after->opted_out(0));
@@ -185,11 +177,7 @@ TEST_CASE("cluster reader: after a failover writes on the new primary still evic
   // The reader has not re-read the slot map yet: only its link to the promoted replica can
   // tell it about this write.
   cluster.command(new_primary, {"HSET", "gk:u::" + id, "ALL", "1"});
-  OptOutRecord cached;
-  REQUIRE(eventually([&] {
-    REQUIRE(drain_ready(reader));
-    return !reader.resolve(person, cached);
-  }));
+  REQUIRE(evicted(reader, person));
   auto after = lookup(reader, person, error);
   INFO(error);
   REQUIRE(after);

@@ -27,18 +27,12 @@ struct ReaderRig {
 
   // Resolves like the message loop does: cache first, then one pipelined fetch.
   OptOutRecord lookup(const PersonRef& p) {
-    OptOutRecord r;
-    if (reader->resolve(p, r)) return r;
-    reader->want(p);
     std::string error;
-    REQUIRE(reader->fetch(error));
-    REQUIRE(reader->resolve(p, r));
-    reader->end_batch();
-    return r;
+    auto r = gk::test::lookup(*reader, p, error);
+    INFO(error);
+    REQUIRE(r);
+    return *r;
   }
-
-  // Lets the reader apply whatever invalidations have arrived, as the loop does on poll.
-  void pump() { REQUIRE(drain_ready(*reader)); }
 };
 
 }  // namespace
@@ -57,12 +51,7 @@ TEST_CASE("status reader: a write by another client invalidates within a deadlin
   const PersonRef p{"", "u1", ""};
   CHECK_FALSE(rig.lookup(p).opted_out(0));
   rig.redis.hset("gk:u::u1", "MAIL", "1");
-  OptOutRecord r;
-  const bool evicted = eventually([&] {
-    rig.pump();
-    return !rig.reader->resolve(p, r);
-  });
-  REQUIRE(evicted);
+  REQUIRE(evicted(*rig.reader, p));
   CHECK(rig.lookup(p).opted_out(0));
   CHECK(rig.reader->stats().invalidations >= 1);
 }
@@ -72,11 +61,7 @@ TEST_CASE("status reader: FLUSHALL empties the cache", "[reader]") {
   rig.redis.hset("gk:u::u1", "ALL", "1");
   CHECK(rig.lookup({"", "u1", ""}).all);
   rig.redis.command({"FLUSHALL"});
-  OptOutRecord r;
-  REQUIRE(eventually([&] {
-    rig.pump();
-    return !rig.reader->resolve({"", "u1", ""}, r);
-  }));
+  REQUIRE(evicted(*rig.reader, {"", "u1", ""}));
   CHECK_FALSE(rig.lookup({"", "u1", ""}).all);
 }
 
@@ -105,11 +90,7 @@ TEST_CASE("status reader: a lead's email link brings in the user's record", "[re
   CHECK(r.opted_out(1));
   SECTION("a change to the linked user is seen through the email") {
     rig.redis.hset("gk:u:bu:u7", "MAIL", "0");
-    OptOutRecord cached;
-    REQUIRE(eventually([&] {
-      rig.pump();
-      return !rig.reader->resolve({"bu", "", "lead@x.com"}, cached);
-    }));
+    REQUIRE(evicted(*rig.reader, {"bu", "", "lead@x.com"}));
     CHECK_FALSE(rig.lookup({"bu", "", "lead@x.com"}).opted_out(0));
   }
 }

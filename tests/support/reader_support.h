@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "common/status_reader.h"
+#include "tests/support/ports.h"
 
 namespace gk::test {
 
@@ -21,6 +22,13 @@ inline bool drain_ready(StatusReader& reader, int timeout_ms = 10) {
     }
   }
   return true;
+}
+
+// Waits until an invalidation has taken `person` out of the reader's cache (false after
+// the deadline, or when a link broke).
+inline bool evicted(StatusReader& reader, const PersonRef& person) {
+  OptOutRecord cached;
+  return eventually([&] { return drain_ready(reader) && !reader.resolve(person, cached); });
 }
 
 // Resolves like the message loop does: cache first, then one pipelined fetch. nullopt when
