@@ -12,8 +12,6 @@
 
 namespace gk::test {
 
-namespace {
-
 bool can_bind(int port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return false;
@@ -25,8 +23,6 @@ bool can_bind(int port) {
   ::close(fd);
   return ok;
 }
-
-}  // namespace
 
 int free_port() {
   // Below the kernel's ephemeral range (32768 and up by default): a port the kernel hands

@@ -8,6 +8,8 @@ namespace gk::test {
 
 // A loopback TCP port that was free a moment ago (the kernel picked it).
 int free_port();
+// Whether a TCP listener could bind 127.0.0.1:port right now.
+bool can_bind(int port);
 std::string tcp_endpoint(int port);
 
 // Polls `condition` until it holds or `timeout` passes; returns whether it held. The

@@ -28,18 +28,6 @@ constexpr int kHighPort = 10000;
 constexpr int kMaxRedirects = 5;
 constexpr auto kStep = std::chrono::milliseconds(20);
 
-bool can_bind(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return false;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<std::uint16_t>(port));
-  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-  ::close(fd);
-  return ok;
-}
-
 // `count` consecutive ports, each free along with its bus port. Like free_port(), each process
 // walks its own stretch of the range, so parallel test processes rarely meet.
 std::vector<int> free_port_block(int count) {
