@@ -397,7 +397,7 @@ void MessagePipeline::forward(std::size_t channel, Pending& p) {
     return;
   }
   // Behind what already waits for this adapter, to keep the order it receives in.
-  backlog.push_back(std::move(p.frames));
+  backlog.push_back(std::move(p));
   stats_.backlog.set(backlog_total());
   if (backlog.size() >= backlog_limit_ && !intake_paused_) {
     intake_paused_ = true;
@@ -423,7 +423,9 @@ bool MessagePipeline::try_send(zmq::socket_t& socket, std::vector<zmq::message_t
 
 void MessagePipeline::flush_backlog(std::size_t channel) {
   auto& backlog = backlog_[channel];
-  while (!backlog.empty() && try_send(outlets_[channel], backlog.front())) {
+  while (!backlog.empty() && try_send(outlets_[channel], backlog.front().frames)) {
+    // From the socket to the adapter, the wait for the adapter included.
+    stats_.decision_latency.record(Clock::now() - backlog.front().received);
     backlog.pop_front();
     stats_.forwarded.add();
     stats_.by_channel_reason[channel][static_cast<std::size_t>(Reason::kNone)].add();

@@ -91,7 +91,7 @@ class MessagePipeline {
   std::vector<zmq::socket_t> outlets_;  // by routable channel index
 
   // Permitted messages waiting for a full or absent adapter, per channel, in order.
-  std::vector<std::deque<std::vector<zmq::message_t>>> backlog_;
+  std::vector<std::deque<Pending>> backlog_;
   std::size_t backlog_limit_;
   bool intake_paused_ = false;
 
