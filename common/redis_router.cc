@@ -84,6 +84,8 @@ bool RedisRouter::load_slot_map(std::string& error) {
       continue;
     }
     std::vector<std::string> members = parse_cluster_nodes({nodes->str, nodes->len}, address->host);
+    // Nodes list themselves in their own order: sorted, two answers compare equal.
+    std::sort(members.begin(), members.end());
     if (!(*map == map_) || members != members_) ++topology_version_;
     map_ = std::move(*map);
     members_ = std::move(members);

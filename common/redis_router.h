@@ -82,7 +82,7 @@ class RedisRouter {
   const bool cluster_;
   std::string single_node_;
   SlotMap map_;
-  std::vector<std::string> members_;  // CLUSTER NODES, sorted as the node reported them
+  std::vector<std::string> members_;  // CLUSTER NODES, sorted
   std::map<std::string, RedisConnection::Ptr, std::less<>> connections_;
   std::uint64_t topology_version_ = 0;
   Stats stats_;
