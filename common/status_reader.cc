@@ -342,11 +342,24 @@ bool StatusReader::ping() {
   // Every ping retries replica links that could not be opened before.
   const bool answered = lookup_->ping();
   collect_router_stats();
-  if (!answered || (cache_enabled_ && !sync_links(error))) {
+  if (!answered || !ping_trackers() || (cache_enabled_ && !sync_links(error))) {
     disconnect();
     return false;
   }
   return true;
+}
+
+bool StatusReader::ping_trackers() {
+  // A tracking link sends nothing else: if it died (an idle-client timeout, CLIENT KILL, a
+  // network fault), Redis would stop announcing writes and nobody would say so. The ping
+  // notices it, and keeps it from ever being idle.
+  for (Link& l : links_) l.tracker->append({"PING"});
+  bool ok = true;
+  for (Link& l : links_) {
+    auto reply = l.tracker->get_reply();
+    ok = ok && reply && reply->type != REDIS_REPLY_ERROR;
+  }
+  return ok;
 }
 
 std::vector<std::string> StatusReader::nodes() const {

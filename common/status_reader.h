@@ -97,6 +97,7 @@ class StatusReader {
   };
   bool open_link(const std::string& node, Link& link, std::string& error);
   bool sync_links(std::string& error);
+  bool ping_trackers();
   void rebuild_fds();
   // Folds the router's counters into stats_ (they restart with every new router).
   void collect_router_stats();

@@ -120,3 +120,31 @@ TEST_CASE("status reader: a stopped server fails the fetch and reconnects after 
   rig.redis.hset("gk:u::u2", "SMS", "1");
   CHECK(rig.lookup({"", "u2", ""}).opted_out(1));
 }
+
+TEST_CASE("status reader: a tracking link that died is noticed at the next ping", "[reader]") {
+  ReaderRig rig;
+  CHECK_FALSE(rig.lookup({"", "u1", ""}).all);
+  REQUIRE(rig.reader->cache().size() == 1);
+  // The tracking client is the one with the tracking flag ('t') and no subscription; killing
+  // it stops the announcements without any message to the subscriber.
+  auto list = rig.redis.command({"CLIENT", "LIST"});
+  const std::string text(list->str, list->len);
+  std::string tracker_id;
+  for (std::size_t at = 0; at < text.size();) {
+    const std::size_t end = text.find('\n', at);
+    const std::string line = text.substr(at, end - at);
+    at = end == std::string::npos ? text.size() : end + 1;
+    const auto flags = line.find(" flags=");
+    if (flags == std::string::npos) continue;
+    const std::string f = line.substr(flags + 7, line.find(' ', flags + 7) - flags - 7);
+    if (f.find('t') != std::string::npos && f.find('P') == std::string::npos) {
+      tracker_id = line.substr(3, line.find(' ') - 3);  // "id=<n> ..."
+    }
+  }
+  INFO(text);
+  REQUIRE_FALSE(tracker_id.empty());
+  REQUIRE(rig.redis.command({"CLIENT", "KILL", "ID", tracker_id})->integer == 1);
+  CHECK_FALSE(rig.reader->ping());
+  CHECK_FALSE(rig.reader->connected());
+  CHECK(rig.reader->cache().size() == 0);
+}
