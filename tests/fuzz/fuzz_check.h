@@ -2,6 +2,9 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <vector>
+
+#include "common/channels.h"
 
 // An invariant of the code under fuzzing. A broken one aborts, which libFuzzer reports as a
 // crash and saves the input, like a sanitizer finding.
@@ -12,3 +15,20 @@
       std::abort();                                                                     \
     }                                                                                   \
   } while (0)
+
+namespace gk::fuzz {
+
+// MAIL (alias EMAIL) and SMS: the channels the header and event-body targets decode against.
+inline const ChannelRegistry& registry() {
+  static const ChannelRegistry channels([] {
+    ChannelConfig mail;
+    mail.name = "MAIL";
+    mail.aliases = {"EMAIL"};
+    ChannelConfig sms;
+    sms.name = "SMS";
+    return std::vector<ChannelConfig>{mail, sms};
+  }());
+  return channels;
+}
+
+}  // namespace gk::fuzz

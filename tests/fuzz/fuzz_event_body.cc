@@ -15,23 +15,11 @@ namespace {
 
 constexpr std::size_t kMaxEvents = 50;  // http.max_events_per_body default
 
-const gk::ChannelRegistry& registry() {
-  static const gk::ChannelRegistry channels([] {
-    gk::ChannelConfig mail;
-    mail.name = "MAIL";
-    mail.aliases = {"EMAIL"};
-    gk::ChannelConfig sms;
-    sms.name = "SMS";
-    return std::vector<gk::ChannelConfig>{mail, sms};
-  }());
-  return channels;
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view bytes(reinterpret_cast<const char*>(data), size);
-  const auto& channels = registry();
+  const auto& channels = gk::fuzz::registry();
   const gk::EventBodyResult result = gk::parse_event_body(bytes, channels, kMaxEvents);
   if (!result.ok()) {
     GK_FUZZ_CHECK(!result.error->field.empty());

@@ -29,18 +29,6 @@ void check_views(const gk::MessageHeader& h, const std::uint8_t* data, std::size
   GK_FUZZ_CHECK(inside(h.to, data, size));
 }
 
-const gk::ChannelRegistry& registry() {
-  static const gk::ChannelRegistry channels([] {
-    gk::ChannelConfig mail;
-    mail.name = "MAIL";
-    mail.aliases = {"EMAIL"};
-    gk::ChannelConfig sms;
-    sms.name = "SMS";
-    return std::vector<gk::ChannelConfig>{mail, sms};
-  }());
-  return channels;
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -64,7 +52,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   GK_FUZZ_CHECK(!header.user_id.empty() || !header.email.empty());
 
   // What the loop does next with a decoded header.
-  const auto& channels = registry();
+  const auto& channels = gk::fuzz::registry();
   if (const auto index = channels.find_routable(header.channel)) {
     GK_FUZZ_CHECK(*index < channels.routable_count());
   }
