@@ -16,8 +16,6 @@ class LuaScript {
  public:
   explicit LuaScript(std::string text) : text_(std::move(text)) {}
 
-  const std::string& text() const noexcept { return text_; }
-
   // Runs on the node of keys[0] (the only node when not in cluster mode). nullptr and
   // `error` on an I/O failure; error replies come back as they are.
   RedisReplyPtr run(RedisRouter& redis, const std::vector<std::string_view>& keys,

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <span>
 #include <thread>
 
 namespace gk {
@@ -197,39 +198,53 @@ RedisReplyPtr RedisRouter::command(std::string_view key,
   return routed(key, args.data(), args.size());
 }
 
-bool RedisRouter::pipeline(const std::vector<Command>& commands,
+void RedisRouter::split(const std::vector<Command>& commands, std::size_t count) {
+  for (Share& share : shares_) share.indexes.clear();
+  shares_used_ = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::string& name = cluster_ ? node_for(commands[i].key) : single_node_;
+    std::size_t s = 0;
+    while (s < shares_used_ && shares_[s].node != name) ++s;
+    if (s == shares_used_) {
+      if (s == shares_.size()) shares_.emplace_back();
+      shares_[s].node = name;
+      ++shares_used_;
+    }
+    shares_[s].indexes.push_back(i);
+  }
+}
+
+bool RedisRouter::pipeline(const std::vector<Command>& commands, std::size_t count,
                            std::vector<RedisReplyPtr>& replies) {
   replies.clear();
-  replies.resize(commands.size());
+  replies.resize(count);
   if (!ok()) return false;
+  split(commands, count);
+  const auto shares = std::span(shares_).first(shares_used_);
   // Every node gets its whole share before any reply is read, so the round trips overlap.
-  std::map<std::string, std::vector<std::size_t>> by_node;
-  for (std::size_t i = 0; i < commands.size(); ++i) {
-    by_node[node_for(commands[i].key)].push_back(i);
-  }
-  for (const auto& [name, indexes] : by_node) {
-    if (name.empty()) {
-      broken("no cluster node serves the slot of " + std::string(commands[indexes[0]].key));
+  for (const Share& share : shares) {
+    if (share.node.empty()) {
+      broken("no cluster node serves the slot of " + std::string(commands[share.indexes[0]].key));
       return false;
     }
-    RedisConnection* conn = node(name);
+    RedisConnection* conn = node(share.node);
     if (conn == nullptr) return false;
-    for (std::size_t i : indexes) conn->append(commands[i].args);
+    for (std::size_t i : share.indexes) conn->append(commands[i].args);
   }
-  std::vector<std::size_t> redirected;
-  for (const auto& [name, indexes] : by_node) {
-    RedisConnection* conn = node(name);
-    for (std::size_t i : indexes) {
+  redirected_.clear();
+  for (const Share& share : shares) {
+    RedisConnection* conn = node(share.node);
+    for (std::size_t i : share.indexes) {
       replies[i] = conn->get_reply();
       if (!replies[i]) {
-        broken(name + ": " + conn->error());
+        broken(share.node + ": " + conn->error());
         return false;
       }
-      if (cluster_ && parse_redirect(replies[i].get())) redirected.push_back(i);
+      if (cluster_ && parse_redirect(replies[i].get())) redirected_.push_back(i);
     }
   }
   // Slots on the move are rare: those few commands go again, one at a time.
-  for (std::size_t i : redirected) {
+  for (std::size_t i : redirected_) {
     replies[i] = command(commands[i].key, commands[i].args);
     if (!replies[i]) return false;
   }

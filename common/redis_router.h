@@ -49,8 +49,13 @@ class RedisRouter {
   // nullptr on an I/O failure (then `ok()` is false); error replies are returned as they are.
   RedisReplyPtr command(std::string_view key, std::initializer_list<std::string_view> args);
   RedisReplyPtr command(std::string_view key, const std::vector<std::string_view>& args);
-  // One reply per command, in order. False on an I/O failure.
-  bool pipeline(const std::vector<Command>& commands, std::vector<RedisReplyPtr>& replies);
+  // One reply per command, in order, for the first `count` commands (all by default). False
+  // on an I/O failure.
+  bool pipeline(const std::vector<Command>& commands, std::vector<RedisReplyPtr>& replies) {
+    return pipeline(commands, commands.size(), replies);
+  }
+  bool pipeline(const std::vector<Command>& commands, std::size_t count,
+                std::vector<RedisReplyPtr>& replies);
 
   // PING on every node; in cluster mode the slot map is re-read too.
   bool ping();
@@ -77,6 +82,14 @@ class RedisRouter {
                     std::size_t count);
   RedisReplyPtr routed(std::string_view key, const std::string_view* args, std::size_t count);
   void broken(std::string error);
+  // Groups the first `count` commands by node into shares_ (kept between calls, so a
+  // pipeline allocates nothing once the shares have grown to the batch size).
+  void split(const std::vector<Command>& commands, std::size_t count);
+
+  struct Share {
+    std::string node;
+    std::vector<std::size_t> indexes;
+  };
 
   const RedisConfig config_;  // a copy: callers pass temporaries
   const bool cluster_;
@@ -86,6 +99,9 @@ class RedisRouter {
   std::map<std::string, RedisConnection::Ptr, std::less<>> connections_;
   std::uint64_t topology_version_ = 0;
   Stats stats_;
+  std::vector<Share> shares_;
+  std::size_t shares_used_ = 0;
+  std::vector<std::size_t> redirected_;
   std::string error_;
 };
 

@@ -270,11 +270,14 @@ bool StatusReader::fetch(std::string& error) {
 
 bool StatusReader::fetch_round(std::vector<Wanted>& round, std::string& error) {
   ++stats_.fetch_rounds;
-  commands_.clear();
-  for (const Wanted& w : round) {
-    commands_.push_back({w.key, {w.link ? "GET" : "HGETALL", w.key}});
+  // The command list keeps its argument vectors from round to round: a miss allocates no
+  // arguments once the list has grown to the batch size.
+  if (commands_.size() < round.size()) commands_.resize(round.size());
+  for (std::size_t n = 0; n < round.size(); ++n) {
+    commands_[n].key = round[n].key;
+    commands_[n].args.assign({round[n].link ? "GET" : "HGETALL", round[n].key});
   }
-  const bool fetched = lookup_->pipeline(commands_, replies_);
+  const bool fetched = lookup_->pipeline(commands_, round.size(), replies_);
   collect_router_stats();
   if (!fetched) {
     error = lookup_->error();

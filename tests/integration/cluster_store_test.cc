@@ -44,6 +44,18 @@ std::string user_on(RedisCluster& cluster, int port, const std::string& stem) {
   return {};
 }
 
+// A cluster and a reader connected to it.
+struct ReaderOnCluster {
+  RedisCluster cluster;
+  StatusReader reader;
+  std::string error;
+  ReaderOnCluster(int primaries, int replicas, int node_timeout_ms = 2000)
+      : cluster(primaries, replicas, node_timeout_ms),
+        reader(cluster_config(cluster), CacheConfig{}, channels()) {
+    if (!reader.connect(error)) FAIL("reader.connect: " << error);
+  }
+};
+
 std::string str(const RedisReplyPtr& r) {
   return r && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS)
              ? std::string(r->str, r->len)
@@ -116,10 +128,8 @@ TEST_CASE("cluster store: after a reshard a stale slot map is corrected by MOVED
 
 TEST_CASE("cluster reader: a write on any primary evicts the cached status",
           "[cluster][integration][reader]") {
-  RedisCluster cluster(3, 0);
-  StatusReader reader(cluster_config(cluster), CacheConfig{}, channels());
-  std::string error;
-  REQUIRE(reader.connect(error));
+  ReaderOnCluster rig(3, 0);
+  auto& [cluster, reader, error] = rig;
   CHECK(reader.invalidation_fds().size() == 3);
   for (int port : cluster.primary_ports()) {
     const std::string id = user_on(cluster, port, "p");
@@ -139,10 +149,8 @@ TEST_CASE("cluster reader: a write on any primary evicts the cached status",
 
 TEST_CASE("cluster reader: a person cached as absent is evicted when written after a reshard",
           "[cluster][integration][reader]") {
-  RedisCluster cluster(3, 0);
-  StatusReader reader(cluster_config(cluster), CacheConfig{}, channels());
-  std::string error;
-  REQUIRE(reader.connect(error));
+  ReaderOnCluster rig(3, 0);
+  auto& [cluster, reader, error] = rig;
   const auto primaries = cluster.primary_ports();
   const std::string id = user_on(cluster, primaries[0], "absent");
   const PersonRef person{"", id, ""};
@@ -162,10 +170,8 @@ TEST_CASE("cluster reader: a person cached as absent is evicted when written aft
 
 TEST_CASE("cluster reader: after a failover writes on the new primary still evict",
           "[cluster][integration][reader]") {
-  RedisCluster cluster(3, 1);
-  StatusReader reader(cluster_config(cluster), CacheConfig{}, channels());
-  std::string error;
-  REQUIRE(reader.connect(error));
+  ReaderOnCluster rig(3, 1);
+  auto& [cluster, reader, error] = rig;
   INFO("replica links that failed: " << reader.stats().link_errors);
   CHECK(reader.invalidation_fds().size() == 6);  // primaries and replicas
   const int old_primary = cluster.primary_ports()[0];
@@ -188,10 +194,8 @@ TEST_CASE("cluster reader: after a failover writes on the new primary still evic
 
 TEST_CASE("cluster reader: a killed primary fails lookups until a replica takes over",
           "[cluster][integration][reader]") {
-  RedisCluster cluster(3, 1);
-  StatusReader reader(cluster_config(cluster), CacheConfig{}, channels());
-  std::string error;
-  REQUIRE(reader.connect(error));
+  ReaderOnCluster rig(3, 1);
+  auto& [cluster, reader, error] = rig;
   const int primary = cluster.primary_ports()[0];
   const std::string id = user_on(cluster, primary, "kill");
   cluster.routed("gk:u::" + id, {"HSET", "gk:u::" + id, "SMS", "1"});
@@ -213,10 +217,8 @@ TEST_CASE("cluster reader: a killed primary fails lookups until a replica takes 
 TEST_CASE("cluster reader: a dead replica costs one reconnect, then is retried only later",
           "[cluster][integration][reader]") {
   // A long node timeout: the dead replica stays listed as a member throughout the test.
-  RedisCluster cluster(3, 1, 15000);
-  StatusReader reader(cluster_config(cluster), CacheConfig{}, channels());
-  std::string error;
-  REQUIRE(reader.connect(error));
+  ReaderOnCluster rig(3, 1, 15000);
+  auto& [cluster, reader, error] = rig;
   REQUIRE(reader.invalidation_fds().size() == 6);
   const std::string id = user_on(cluster, cluster.primary_ports()[0], "rep");
   REQUIRE(lookup(reader, {"", id, ""}, error));

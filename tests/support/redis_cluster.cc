@@ -423,22 +423,21 @@ int RedisCluster::primary_port_for_slot(int slot) {
                            std::to_string(slot));
 }
 
-std::vector<int> RedisCluster::primary_ports() {
+std::vector<int> RedisCluster::ports_with_role(const std::string& role_name) {
   std::vector<int> out;
   for (int port : running_ports()) {
     auto role = parse_role(try_command(port, {"ROLE"}).get());
-    if (role && role->name == "master") out.push_back(port);
+    if (role && role->name == role_name) out.push_back(port);
   }
   return out;
 }
 
+std::vector<int> RedisCluster::primary_ports() {
+  return ports_with_role("master");
+}
+
 std::vector<int> RedisCluster::replica_ports() {
-  std::vector<int> out;
-  for (int port : running_ports()) {
-    auto role = parse_role(try_command(port, {"ROLE"}).get());
-    if (role && role->name == "slave") out.push_back(port);
-  }
-  return out;
+  return ports_with_role("slave");
 }
 
 void RedisCluster::learn_slot_map() {

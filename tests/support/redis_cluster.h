@@ -101,6 +101,8 @@ class RedisCluster {
   void start_node(Node& n);
   void wait_answering(const std::vector<int>& ports);
   std::vector<int> running_ports() const;
+  // The running nodes whose ROLE reply names `role_name` ("master" or "slave").
+  std::vector<int> ports_with_role(const std::string& role_name);
   // nullptr (and the connection dropped) when the node does not answer.
   RedisReplyPtr try_command(int port, const std::vector<std::string>& args);
   RedisReplyPtr first_answer(const std::vector<std::string>& args, int* port = nullptr);
