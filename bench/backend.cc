@@ -7,7 +7,7 @@
 #include <string_view>
 
 #include "bench/load.h"
-#include "common/redis_router.h"
+#include "common/redis/redis_router.h"
 
 namespace gk::bench {
 

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "common/config.h"
-#include "common/redis_connection.h"
+#include "common/config/config.h"
+#include "common/redis/redis_connection.h"
 #include "tests/support/gatekeeper_process.h"
 #include "tests/support/redis_cluster.h"
 #include "tests/support/redis_server.h"

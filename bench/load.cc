@@ -8,7 +8,7 @@
 #include <random>
 #include <thread>
 
-#include "common/client.h"
+#include "common/protocol/client.h"
 
 namespace gk::bench {
 

@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "bench/load.h"
-#include "common/redis_connection.h"
+#include "common/redis/redis_connection.h"
 #include "tests/support/gatekeeper_process.h"
 #include "tests/support/redis_server.h"
 

@@ -11,10 +11,10 @@
 #include <string>
 #include <thread>
 
-#include "common/config.h"
-#include "common/config_summary.h"
-#include "gatekeeper/curve.h"
-#include "gatekeeper/logging.h"
+#include "common/config/config.h"
+#include "common/config/config_summary.h"
+#include "gatekeeper/ops/curve.h"
+#include "gatekeeper/ops/logging.h"
 #include "gatekeeper/server.h"
 
 namespace {

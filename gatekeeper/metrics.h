@@ -5,20 +5,21 @@
 
 #include <prometheus/registry.h>
 
-#include "common/channels.h"
-#include "gatekeeper/pipeline_stats.h"
+#include "common/rules/channels.h"
+#include "gatekeeper/ops/http_server.h"
+#include "gatekeeper/pipeline/pipeline_stats.h"
 
 namespace gk {
 
 // The /metrics page: the message loop's own counters (kept as single-writer atomics so the
 // hot path never takes a lock) plus a prometheus-cpp registry for the slower paths (API,
 // events), rendered together in the Prometheus text format.
-class Metrics {
+class Metrics final : public MetricsSource {
  public:
   Metrics(const PipelineStats& pipeline, const Health& health, const ChannelRegistry& channels);
 
   prometheus::Registry& registry() noexcept { return *registry_; }
-  std::string render() const;
+  std::string render() const override;
 
  private:
   const PipelineStats& pipeline_;

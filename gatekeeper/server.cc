@@ -4,7 +4,7 @@
 
 #include <stdexcept>
 
-#include "common/config_reload.h"
+#include "common/config/config_reload.h"
 
 namespace gk {
 

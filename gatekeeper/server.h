@@ -5,18 +5,18 @@
 
 #include <zmq.hpp>
 
-#include "common/channels.h"
-#include "common/config.h"
-#include "gatekeeper/curve.h"
-#include "gatekeeper/event_consumer.h"
-#include "gatekeeper/event_processor.h"
-#include "gatekeeper/http_api.h"
-#include "gatekeeper/http_server.h"
-#include "gatekeeper/management_metrics.h"
-#include "gatekeeper/message_pipeline.h"
+#include "common/rules/channels.h"
+#include "common/config/config.h"
+#include "gatekeeper/ops/curve.h"
+#include "gatekeeper/management/event_consumer.h"
+#include "gatekeeper/management/event_processor.h"
+#include "gatekeeper/management/http_api.h"
+#include "gatekeeper/ops/http_server.h"
+#include "gatekeeper/management/management_metrics.h"
+#include "gatekeeper/pipeline/message_pipeline.h"
 #include "gatekeeper/metrics.h"
-#include "gatekeeper/pipeline_stats.h"
-#include "gatekeeper/status_service.h"
+#include "gatekeeper/pipeline/pipeline_stats.h"
+#include "gatekeeper/management/status_service.h"
 
 namespace gk {
 

@@ -3,7 +3,7 @@
 #include <cstdlib>
 #include <utility>
 
-#include "common/system_event.h"
+#include "common/protocol/system_event.h"
 #include "gatekeeper/ctl/api_client.h"
 #include "gatekeeper/ctl/commands.h"
 #include "gatekeeper/ctl/metrics_summary.h"

@@ -7,8 +7,8 @@
 #include <memory>
 #include <zmq.hpp>
 
-#include "common/client.h"
-#include "common/system_event.h"
+#include "common/protocol/client.h"
+#include "common/protocol/system_event.h"
 #include "gatekeeper/ctl/commands.h"
 #include "gatekeeper/ctl/wire_json.h"
 

@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/client.h"
+#include "common/protocol/client.h"
 
 namespace gk::ctl {
 

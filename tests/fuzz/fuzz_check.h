@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <vector>
 
-#include "common/channels.h"
+#include "common/rules/channels.h"
 
 // An invariant of the code under fuzzing. A broken one aborts, which libFuzzer reports as a
 // crash and saves the input, like a sanitizer finding.

@@ -4,9 +4,9 @@
 #include <cstdint>
 #include <string_view>
 
-#include "common/channels.h"
-#include "common/config.h"
-#include "common/optout_record.h"
+#include "common/rules/channels.h"
+#include "common/config/config.h"
+#include "common/rules/optout_record.h"
 #include "tests/fuzz/fuzz_check.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -5,10 +5,10 @@
 #include <cstdint>
 #include <string_view>
 
-#include "common/channels.h"
-#include "common/config.h"
-#include "common/events.h"
-#include "common/system_event.h"
+#include "common/rules/channels.h"
+#include "common/config/config.h"
+#include "common/protocol/events.h"
+#include "common/protocol/system_event.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace {

@@ -5,10 +5,10 @@
 #include <string>
 #include <string_view>
 
-#include "common/channels.h"
-#include "common/config.h"
-#include "common/header.h"
-#include "common/keys.h"
+#include "common/rules/channels.h"
+#include "common/config/config.h"
+#include "common/protocol/header.h"
+#include "common/store/keys.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace {

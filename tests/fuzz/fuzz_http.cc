@@ -30,16 +30,16 @@
 #include <nlohmann/json.hpp>
 #include <zmq.hpp>
 
-#include "common/channels.h"
-#include "common/config.h"
-#include "common/redis_connection.h"
-#include "gatekeeper/event_processor.h"
-#include "gatekeeper/http_api.h"
-#include "gatekeeper/http_server.h"
-#include "gatekeeper/management_metrics.h"
+#include "common/rules/channels.h"
+#include "common/config/config.h"
+#include "common/redis/redis_connection.h"
+#include "gatekeeper/management/event_processor.h"
+#include "gatekeeper/management/http_api.h"
+#include "gatekeeper/ops/http_server.h"
+#include "gatekeeper/management/management_metrics.h"
 #include "gatekeeper/metrics.h"
-#include "gatekeeper/pipeline_stats.h"
-#include "gatekeeper/status_service.h"
+#include "gatekeeper/pipeline/pipeline_stats.h"
+#include "gatekeeper/management/status_service.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace {

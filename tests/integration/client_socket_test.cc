@@ -3,7 +3,7 @@
 // gatekeeper is reported instead of hiding the messages in a queue.
 #include <catch2/catch.hpp>
 
-#include "common/client.h"
+#include "common/protocol/client.h"
 #include "tests/support/ports.h"
 #include "tests/support/zmq_peers.h"
 

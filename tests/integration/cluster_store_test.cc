@@ -6,10 +6,10 @@
 #include <string>
 #include <vector>
 
-#include "common/cluster_slots.h"
-#include "common/keys.h"
-#include "common/redis_router.h"
-#include "common/status_reader.h"
+#include "common/redis/cluster_slots.h"
+#include "common/store/keys.h"
+#include "common/redis/redis_router.h"
+#include "common/store/status_reader.h"
 #include "tests/support/ports.h"
 #include "tests/support/reader_support.h"
 #include "tests/support/redis_cluster.h"

@@ -1,7 +1,7 @@
 // StatusReader against a real redis-server: tracking, invalidation and link loss.
 #include <catch2/catch.hpp>
 
-#include "common/status_reader.h"
+#include "common/store/status_reader.h"
 #include "tests/support/ports.h"
 #include "tests/support/reader_support.h"
 #include "tests/support/redis_server.h"

@@ -9,10 +9,10 @@
 
 #include <prometheus/registry.h>
 
-#include "common/keys.h"
-#include "common/status_reader.h"
-#include "common/status_script.h"
-#include "gatekeeper/status_service.h"
+#include "common/store/keys.h"
+#include "common/store/status_reader.h"
+#include "common/store/status_script.h"
+#include "gatekeeper/management/status_service.h"
 #include "tests/support/ports.h"
 #include "tests/support/redis_cluster.h"
 #include "tests/support/redis_server.h"

@@ -4,7 +4,7 @@
 
 #include <vector>
 
-#include "common/status_reader.h"
+#include "common/store/status_reader.h"
 #include "tests/support/ports.h"
 
 namespace gk::test {

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "common/redis_connection.h"
+#include "common/redis/redis_connection.h"
 #include "tests/support/process.h"
 
 namespace gk::test {

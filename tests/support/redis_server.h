@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "common/config.h"
-#include "common/redis_connection.h"
+#include "common/config/config.h"
+#include "common/redis/redis_connection.h"
 #include "tests/support/process.h"
 
 namespace gk::test {

@@ -3,7 +3,7 @@
 
 #include <cstdlib>
 
-#include "gatekeeper/api_tokens.h"
+#include "gatekeeper/management/api_tokens.h"
 #include "tests/support/process.h"
 
 using namespace gk;

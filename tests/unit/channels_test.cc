@@ -1,4 +1,4 @@
-#include "common/channels.h"
+#include "common/rules/channels.h"
 
 #include <catch2/catch.hpp>
 

@@ -1,6 +1,6 @@
 // The C++ sender API's header builder, checked against the gatekeeper's own decoder, and the
 // decision decoder of its reader.
-#include "common/client.h"
+#include "common/protocol/client.h"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -8,7 +8,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "common/header.h"
+#include "common/protocol/header.h"
 
 namespace {
 

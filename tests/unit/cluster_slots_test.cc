@@ -1,6 +1,6 @@
 // Slot arithmetic of Redis Cluster and the key layout built on it (no server involved; the
 // integration tests compare key_slot with CLUSTER KEYSLOT of a real node).
-#include "common/cluster_slots.h"
+#include "common/redis/cluster_slots.h"
 
 #include <catch2/catch.hpp>
 
@@ -8,7 +8,7 @@
 #include <set>
 #include <string>
 
-#include "common/keys.h"
+#include "common/store/keys.h"
 
 using namespace gk;
 

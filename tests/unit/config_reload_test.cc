@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "common/config_reload.h"
+#include "common/config/config_reload.h"
 
 using namespace gk;
 

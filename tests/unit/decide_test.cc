@@ -1,4 +1,4 @@
-#include "common/decide.h"
+#include "common/rules/decide.h"
 
 #include <catch2/catch.hpp>
 
@@ -9,9 +9,9 @@
 #include <string>
 #include <utility>
 
-#include "common/header.h"
-#include "common/optout_record.h"
-#include "common/verdict.h"
+#include "common/protocol/header.h"
+#include "common/rules/optout_record.h"
+#include "common/rules/verdict.h"
 
 CATCH_REGISTER_ENUM(gk::Action, gk::Action::kForward, gk::Action::kSuppress, gk::Action::kReject)
 CATCH_REGISTER_ENUM(gk::Reason, gk::Reason::kNone, gk::Reason::kOptOutChannel,

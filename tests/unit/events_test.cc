@@ -3,9 +3,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/events.h"
-#include "common/system_event.h"
-#include "common/timestamp.h"
+#include "common/protocol/events.h"
+#include "common/protocol/system_event.h"
+#include "common/util/timestamp.h"
 
 using namespace gk;
 using nlohmann::json;

@@ -14,13 +14,13 @@
 #include <thread>
 #include <vector>
 
-#include "common/channels.h"
-#include "common/config.h"
-#include "common/optout_record.h"
-#include "common/verdict.h"
-#include "gatekeeper/http_server.h"
-#include "gatekeeper/message_pipeline.h"
-#include "gatekeeper/pipeline_stats.h"
+#include "common/rules/channels.h"
+#include "common/config/config.h"
+#include "common/rules/optout_record.h"
+#include "common/rules/verdict.h"
+#include "gatekeeper/ops/http_server.h"
+#include "gatekeeper/pipeline/message_pipeline.h"
+#include "gatekeeper/pipeline/pipeline_stats.h"
 
 namespace {
 

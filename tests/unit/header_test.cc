@@ -1,4 +1,4 @@
-#include "common/header.h"
+#include "common/protocol/header.h"
 
 #include <catch2/catch.hpp>
 #include <msgpack.hpp>

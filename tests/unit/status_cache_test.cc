@@ -1,4 +1,4 @@
-#include "common/status_cache.h"
+#include "common/store/status_cache.h"
 
 #include <catch2/catch.hpp>
 
@@ -6,9 +6,9 @@
 #include <string>
 #include <string_view>
 
-#include "common/channels.h"
-#include "common/keys.h"
-#include "common/optout_record.h"
+#include "common/rules/channels.h"
+#include "common/store/keys.h"
+#include "common/rules/optout_record.h"
 
 namespace {
 

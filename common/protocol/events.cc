@@ -1,0 +1,319 @@
+#include "common/protocol/events.h"
+
+#include <msgpack.hpp>
+
+#include <exception>
+
+namespace gk {
+
+namespace {
+
+using nlohmann::json;
+
+// Deep nesting is refused before any recursive code (nlohmann's msgpack reader, dump())
+// sees it, so a small hostile body cannot exhaust a thread's stack.
+constexpr std::size_t kMaxDepth = 32;
+// 9999-12-31T23:59:59.999Z: a larger integer is a unit mistake (µs, ns), not a date.
+constexpr EpochMs kMaxTimestampMs = 253402300799999;
+
+FieldError error(std::string field, ErrorType type, std::string message) {
+  return FieldError{std::move(field), type, std::move(message)};
+}
+
+bool json_depth_ok(std::string_view s) noexcept {
+  std::size_t depth = 0;
+  bool in_string = false;
+  bool escaped = false;
+  for (const char c : s) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      if (++depth > kMaxDepth) return false;
+    } else if ((c == '}' || c == ']') && depth > 0) {
+      --depth;
+    }
+  }
+  return true;
+}
+
+// nlohmann's messages start with "[json.exception.parse_error.101] "; the rest is the part
+// a client can act on.
+std::string without_exception_id(const char* what) {
+  std::string_view s(what);
+  if (const auto end = s.find("] "); !s.empty() && s.front() == '[' && end != s.npos) {
+    s.remove_prefix(end + 2);
+  }
+  return std::string(s);
+}
+
+std::optional<json> decode(std::string_view bytes, FieldError& err) {
+  std::size_t first = 0;
+  while (first < bytes.size() && (bytes[first] == ' ' || bytes[first] == '\t' ||
+                                  bytes[first] == '\r' || bytes[first] == '\n')) {
+    ++first;
+  }
+  if (first == bytes.size()) {
+    err = error("body", ErrorType::kInvalidFormat, "body is empty");
+    return std::nullopt;
+  }
+  if (bytes[first] == '{') {
+    if (!json_depth_ok(bytes)) {
+      err = error("body", ErrorType::kInvalidFormat,
+                  "body is nested deeper than " + std::to_string(kMaxDepth) + " levels");
+      return std::nullopt;
+    }
+    try {
+      return json::parse(bytes);
+    } catch (const json::exception& e) {
+      err = error("body", ErrorType::kInvalidFormat,
+                  "body is not valid JSON: " + without_exception_id(e.what()));
+      return std::nullopt;
+    }
+  }
+  // msgpack-c checks structure and depth without recursion; counts are bounded by the size,
+  // as every element takes at least one byte, so a forged length cannot reserve memory.
+  try {
+    const std::size_t n = bytes.size();
+    std::size_t offset = 0;
+    msgpack::unpack(bytes.data(), n, offset, nullptr, nullptr,
+                    msgpack::unpack_limit(n, n, n, n, n, kMaxDepth));
+  } catch (const std::exception& e) {
+    err =
+        error("body", ErrorType::kInvalidFormat,
+              std::string("body is neither JSON (first byte '{') nor valid msgpack: ") + e.what());
+    return std::nullopt;
+  }
+  json value = json::from_msgpack(bytes.data(), bytes.data() + bytes.size(), true, false);
+  if (value.is_discarded()) {
+    err = error("body", ErrorType::kInvalidFormat,
+                "body is not valid msgpack (trailing bytes or non-string map keys)");
+    return std::nullopt;
+  }
+  return value;
+}
+
+// A key that is absent or null is "not given"; any other value must be a non-empty string.
+std::optional<FieldError> optional_string(const json& obj, const char* key, std::string& out) {
+  const auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return std::nullopt;
+  if (!it->is_string()) {
+    return error(key, ErrorType::kInvalidValue, std::string(key) + " must be a string");
+  }
+  out = it->get<std::string>();
+  return std::nullopt;
+}
+
+std::optional<FieldError> parse_identity(const json& body, Identity& id) {
+  if (auto e = optional_string(body, "id", id.external_id)) return e;
+  if (auto e = optional_string(body, "email", id.email)) return e;
+  if (auto e = optional_string(body, "businessUnit", id.bu)) return e;
+  if (id.external_id.empty() && id.email.empty()) {
+    return error("id", ErrorType::kMissingValue,
+                 "body names no person: give id (external id) or email");
+  }
+  return std::nullopt;
+}
+
+EventKind kind_of(std::string_view name) noexcept {
+  if (iequals(name, kOptOutEvent)) return EventKind::kOptOut;
+  if (iequals(name, kOptInEvent)) return EventKind::kOptIn;
+  if (iequals(name, kMailUnsubscribeEvent)) return EventKind::kMailUnsubscribe;
+  if (iequals(name, kBlacklistedEvent)) return EventKind::kBlacklisted;
+  if (iequals(name, kWhitelistedEvent)) return EventKind::kWhitelisted;
+  return EventKind::kOther;
+}
+
+std::string_view canonical_name(EventKind kind) noexcept {
+  switch (kind) {
+    case EventKind::kOptOut:
+      return kOptOutEvent;
+    case EventKind::kOptIn:
+      return kOptInEvent;
+    case EventKind::kMailUnsubscribe:
+      return kMailUnsubscribeEvent;
+    case EventKind::kBlacklisted:
+      return kBlacklistedEvent;
+    case EventKind::kWhitelisted:
+      return kWhitelistedEvent;
+    case EventKind::kOther:
+      break;
+  }
+  return {};
+}
+
+// The platform writes `"channel.type": "MAIL"` (a dotted key); `"channel": {"type": ...}`
+// is read too, since JSON tools that expand dotted paths produce it.
+const json* find_channel(const json& event) {
+  if (const auto it = event.find("channel.type"); it != event.end() && !it->is_null()) {
+    return &*it;
+  }
+  if (const auto it = event.find("channel"); it != event.end() && it->is_object()) {
+    if (const auto t = it->find("type"); t != it->end() && !t->is_null()) return &*t;
+  }
+  return nullptr;
+}
+
+std::optional<FieldError> parse_channel(const json& event, const ChannelRegistry& channels,
+                                        std::string& out) {
+  const json* value = find_channel(event);
+  if (value == nullptr) return std::nullopt;
+  if (!value->is_string()) {
+    return error("channel.type", ErrorType::kInvalidValue, "channel.type must be a string");
+  }
+  const auto& name = value->get_ref<const std::string&>();
+  if (iequals(name, kAllChannel)) {
+    out = std::string(kAllChannel);
+  } else if (const auto index = channels.find_type(name)) {
+    out = channels.name(*index);
+  } else {
+    return error("channel.type", ErrorType::kUnknownValue, "unknown channel.type '" + name + "'");
+  }
+  return std::nullopt;
+}
+
+std::optional<FieldError> parse_timestamp(const json& event, std::optional<EpochMs>& out) {
+  const auto it = event.find("timestamp");
+  if (it == event.end() || it->is_null()) return std::nullopt;
+  if (it->is_string()) {
+    out = parse_iso8601(it->get_ref<const std::string&>());
+  } else if (it->is_number_unsigned()) {
+    const auto v = it->get<std::uint64_t>();
+    if (v <= static_cast<std::uint64_t>(kMaxTimestampMs)) out = static_cast<EpochMs>(v);
+  } else if (it->is_number_integer()) {
+    const auto v = it->get<std::int64_t>();
+    if (v >= 0 && v <= kMaxTimestampMs) out = v;
+  }
+  if (out) return std::nullopt;
+  return error("timestamp", ErrorType::kInvalidValue,
+               "timestamp must be ISO-8601 with a zone (2026-11-26T10:15:00.123Z) or ms since "
+               "the epoch");
+}
+
+Event parse_event(const json& value, const ChannelRegistry& channels) {
+  Event ev;
+  if (!value.is_object()) {
+    ev.error = error("events", ErrorType::kInvalidValue, "an event must be an object");
+    return ev;
+  }
+  const auto name = value.find("event");
+  if (name == value.end() || name->is_null()) {
+    ev.error = error("event", ErrorType::kMissingValue, "event name is missing");
+    return ev;
+  }
+  if (!name->is_string() || name->get_ref<const std::string&>().empty()) {
+    ev.error = error("event", ErrorType::kInvalidValue, "event must be a non-empty string");
+    return ev;
+  }
+  ev.name = name->get<std::string>();
+  ev.kind = kind_of(ev.name);
+  if (ev.kind != EventKind::kOther) ev.name = std::string(canonical_name(ev.kind));
+  if (auto e = parse_channel(value, channels, ev.channel)) {
+    ev.error = std::move(e);
+    return ev;
+  }
+  if (auto e = parse_timestamp(value, ev.timestamp)) {
+    ev.error = std::move(e);
+    return ev;
+  }
+  if (const auto props = value.find("properties"); props != value.end() && !props->is_null()) {
+    if (!props->is_object()) {
+      ev.error = error("properties", ErrorType::kInvalidValue, "properties must be an object");
+      return ev;
+    }
+    ev.properties = *props;
+  }
+  return ev;
+}
+
+}  // namespace
+
+std::string_view to_string(ErrorType type) noexcept {
+  switch (type) {
+    case ErrorType::kInvalidFormat:
+      return "INVALID_FORMAT";
+    case ErrorType::kInvalidValue:
+      return "INVALID_VALUE";
+    case ErrorType::kUnknownValue:
+      return "UNKNOWN_VALUE";
+    case ErrorType::kMissingValue:
+      return "MISSING_VALUE";
+  }
+  return "INVALID_VALUE";
+}
+
+EventBodyResult parse_event_body(std::string_view bytes, const ChannelRegistry& channels,
+                                 std::size_t max_events) {
+  EventBodyResult result;
+  FieldError err;
+  std::optional<json> body = decode(bytes, err);
+  if (!body) {
+    result.error = std::move(err);
+    return result;
+  }
+  if (!body->is_object()) {
+    result.error = error("body", ErrorType::kInvalidValue, "body must be an object");
+    return result;
+  }
+  const auto events = body->find("events");
+  if (events == body->end() || events->is_null()) {
+    result.error = error("events", ErrorType::kMissingValue, "events is missing");
+    return result;
+  }
+  if (!events->is_array()) {
+    result.error = error("events", ErrorType::kInvalidValue, "events must be a list");
+    return result;
+  }
+  if (events->empty()) {
+    result.error = error("events", ErrorType::kInvalidValue, "events must not be empty");
+    return result;
+  }
+  if (events->size() > max_events) {
+    result.error = error("events", ErrorType::kInvalidValue,
+                         "at most " + std::to_string(max_events) + " events per body, got " +
+                             std::to_string(events->size()));
+    return result;
+  }
+  if (auto e = parse_identity(*body, result.body.identity)) {
+    result.error = std::move(e);
+    return result;
+  }
+  result.body.events.reserve(events->size());
+  for (const json& e : *events) result.body.events.push_back(parse_event(e, channels));
+  return result;
+}
+
+std::optional<StatusChange> status_change(const Event& event, const ChannelRegistry& channels) {
+  if (!event.accepted()) return std::nullopt;
+  switch (event.kind) {
+    case EventKind::kOptOut:
+    case EventKind::kOptIn:
+      // Without a channel the platform treats them as ordinary events.
+      if (event.channel.empty()) return std::nullopt;
+      return StatusChange{event.channel, event.kind == EventKind::kOptOut};
+    case EventKind::kMailUnsubscribe: {
+      const auto mail = channels.find_type("MAIL");
+      return StatusChange{mail ? channels.name(*mail) : std::string("MAIL"), true};
+    }
+    case EventKind::kBlacklisted:
+      return StatusChange{std::string(kBlacklistField), true};
+    case EventKind::kWhitelisted:
+      return StatusChange{std::string(kBlacklistField), false};
+    case EventKind::kOther:
+      break;
+  }
+  return std::nullopt;
+}
+
+std::string_view event_source(const Event& event) noexcept {
+  return event.kind == EventKind::kMailUnsubscribe ? "esp" : "event";
+}
+
+}  // namespace gk

@@ -1,0 +1,86 @@
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/rules/channels.h"
+#include "common/util/timestamp.h"
+
+namespace gk {
+
+// The error types of the platform's public API, as `type` of an error body.
+enum class ErrorType { kInvalidFormat, kInvalidValue, kUnknownValue, kMissingValue };
+std::string_view to_string(ErrorType type) noexcept;
+
+// One problem with a body or an event: which key, what kind of problem, in words.
+struct FieldError {
+  std::string field;
+  ErrorType type = ErrorType::kInvalidValue;
+  std::string message;
+};
+
+// The event names with a meaning here; every other name is republished unchanged.
+enum class EventKind { kOptOut, kOptIn, kMailUnsubscribe, kBlacklisted, kWhitelisted, kOther };
+
+// Who a body is about: a full user (external id), a lead (email), or both (which links them).
+struct Identity {
+  std::string external_id;
+  std::string email;  // as received; keys lower-case it
+  std::string bu;     // "" when absent
+};
+
+// One event of a body, validated. A rejected event keeps what could be read, for the result.
+struct Event {
+  std::string name;  // canonical spelling for the known kinds, else as received
+  EventKind kind = EventKind::kOther;
+  std::string channel;  // canonical channel type or "ALL"; empty when the event has none
+  std::optional<EpochMs> timestamp;
+  nlohmann::json properties = nlohmann::json::object();
+  std::optional<FieldError> error;  // set: this event is rejected and changes nothing
+
+  bool accepted() const noexcept { return !error.has_value(); }
+};
+
+struct EventBody {
+  Identity identity;
+  std::vector<Event> events;
+};
+
+// A parsed body, or the body-level problem that stops all of it.
+struct EventBodyResult {
+  EventBody body;
+  std::optional<FieldError> error;
+  bool ok() const noexcept { return !error.has_value(); }
+};
+
+// Parses an event body (PROTOCOL.md 5): JSON when the first non-space byte is `{`, else
+// msgpack; both become the same JSON value, so one validation serves both. Body-level
+// problems (undecodable, not an object, `events` missing / not a list / empty / longer than
+// `max_events`, no identity) fill `error`; problems of one event (no name, unknown
+// `channel.type`, bad `timestamp` or `properties`) only reject that event. Never throws.
+EventBodyResult parse_event_body(std::string_view bytes, const ChannelRegistry& channels,
+                                 std::size_t max_events);
+
+// The status an accepted event sets, if it sets one.
+struct StatusChange {
+  std::string field;  // canonical channel type, "ALL" or "BLACKLIST"
+  bool value = false;
+};
+std::optional<StatusChange> status_change(const Event& event, const ChannelRegistry& channels);
+
+// `source` of the system events an event causes: "esp" for ESP feedback, else "event".
+std::string_view event_source(const Event& event) noexcept;
+
+// Canonical names of the known event kinds.
+inline constexpr std::string_view kOptOutEvent = "Opt Out";
+inline constexpr std::string_view kOptInEvent = "Opt In";
+inline constexpr std::string_view kMailUnsubscribeEvent = "mail.unsubscribe";
+inline constexpr std::string_view kBlacklistedEvent = "Blacklisted";
+inline constexpr std::string_view kWhitelistedEvent = "Whitelisted";
+
+}  // namespace gk

@@ -1,0 +1,45 @@
+#include "common/protocol/system_event.h"
+
+namespace gk {
+
+std::string safe_dump(const nlohmann::json& value) {
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+nlohmann::json to_json(const SystemEvent& e) {
+  nlohmann::json j = nlohmann::json::object();
+  j["event"] = e.event;
+  if (!e.id.empty()) j["id"] = e.id;
+  if (!e.email.empty()) j["email"] = e.email;
+  j["businessUnit"] = e.bu;
+  if (!e.channel.empty()) j["channel.type"] = e.channel;
+  j["timestamp"] = format_iso8601(e.timestamp);
+  j["source"] = e.source;
+  j["changed"] = e.changed;
+  j["properties"] = e.properties.is_object() ? e.properties : nlohmann::json::object();
+  return j;
+}
+
+std::string to_msgpack(const SystemEvent& e) {
+  std::string out;
+  nlohmann::json::to_msgpack(to_json(e), out);
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> stream_fields(const SystemEvent& e) {
+  std::vector<std::pair<std::string, std::string>> f;
+  f.reserve(9);
+  f.emplace_back("event", e.event);
+  if (!e.id.empty()) f.emplace_back("id", e.id);
+  if (!e.email.empty()) f.emplace_back("email", e.email);
+  f.emplace_back("businessUnit", e.bu);
+  if (!e.channel.empty()) f.emplace_back("channel.type", e.channel);
+  f.emplace_back("timestamp", format_iso8601(e.timestamp));
+  f.emplace_back("source", e.source);
+  f.emplace_back("changed", e.changed ? "true" : "false");
+  f.emplace_back("properties",
+                 safe_dump(e.properties.is_object() ? e.properties : nlohmann::json::object()));
+  return f;
+}
+
+}  // namespace gk

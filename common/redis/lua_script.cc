@@ -1,0 +1,87 @@
+#include "common/redis/lua_script.h"
+
+namespace gk {
+
+namespace {
+
+bool is_noscript(const redisReply* r) {
+  return r->type == REDIS_REPLY_ERROR && std::string_view(r->str, r->len).starts_with("NOSCRIPT");
+}
+
+}  // namespace
+
+std::string LuaScript::digest() const {
+  std::lock_guard lock(mutex_);
+  return sha_;
+}
+
+RedisReplyPtr LuaScript::run(RedisRouter& redis, const std::vector<std::string_view>& keys,
+                             const std::vector<std::string_view>& args, std::string& error) const {
+  const std::string route = keys.empty() ? std::string() : std::string(keys.front());
+  std::string sha = digest();
+  if (sha.empty()) {
+    auto loaded = redis.command(route, {"SCRIPT", "LOAD", text_});
+    if (!loaded) {
+      error = redis.error();
+      return nullptr;
+    }
+    if (loaded->type == REDIS_REPLY_STRING) {
+      sha.assign(loaded->str, loaded->len);
+      std::lock_guard lock(mutex_);
+      sha_ = sha;
+    }
+  }
+  const std::string count = std::to_string(keys.size());
+  std::vector<std::string_view> argv = {"EVALSHA", sha, count};
+  argv.insert(argv.end(), keys.begin(), keys.end());
+  argv.insert(argv.end(), args.begin(), args.end());
+  RedisReplyPtr reply;
+  if (!sha.empty()) reply = redis.command(route, argv);
+  if (!reply && !redis.ok()) {
+    error = redis.error();
+    return nullptr;
+  }
+  if (!reply || is_noscript(reply.get())) {
+    argv[0] = "EVAL";
+    argv[1] = text_;
+    reply = redis.command(route, argv);
+  }
+  if (!reply) error = redis.error();
+  return reply;
+}
+
+std::string_view lua_status_prelude() noexcept {
+  return R"lua(
+-- The same reading as the message path: anything but '', '0' or 'false' is set.
+local function is_set(v)
+  return v ~= nil and v ~= false and v ~= '' and v ~= '0' and string.lower(v) ~= 'false'
+end
+
+-- A field's time; missing or garbled counts as 0, so any timed change wins over it.
+local function stamp(key, f)
+  return tonumber(redis.call('HGET', key, f .. ':ts')) or 0
+end
+
+-- Merges a lead's fields (a flat HGETALL list) into a user's hash: per status field the
+-- newer change wins, a tie keeps the user's; a field without a time loses to a timed one.
+local function merge_fields(into, flat)
+  local h = {}
+  for i = 1, #flat, 2 do h[flat[i]] = flat[i + 1] end
+  for f, v in pairs(h) do
+    if not string.find(f, ':', 1, true) then
+      local from_ts = tonumber(h[f .. ':ts']) or 0
+      if redis.call('HEXISTS', into, f) == 0 or from_ts > stamp(into, f) then
+        redis.call('HSET', into, f, v)
+        if from_ts > 0 then
+          redis.call('HSET', into, f .. ':ts', h[f .. ':ts'])
+        else
+          redis.call('HDEL', into, f .. ':ts')
+        end
+      end
+    end
+  end
+end
+)lua";
+}
+
+}  // namespace gk

@@ -1,0 +1,23 @@
+#include "common/rules/decide.h"
+
+namespace gk {
+
+Verdict decide(const DecisionInput& in) noexcept {
+  if (!in.channel_known) return {Action::kReject, Reason::kUnknownChannel};
+  if (in.status == nullptr) {
+    if (!(in.realtime_transactional && in.forward_transactional_without_status)) {
+      return {Action::kReject, Reason::kStoreUnavailable};
+    }
+  } else {
+    const OptOutRecord& s = *in.status;
+    if (s.blacklisted) return {Action::kSuppress, Reason::kBlacklisted};
+    if (!in.realtime_transactional) {
+      if (s.opted_out(in.channel_index)) return {Action::kSuppress, Reason::kOptOutChannel};
+      if (s.all) return {Action::kSuppress, Reason::kOptOutAll};
+    }
+  }
+  if (in.require_address && !in.has_address) return {Action::kReject, Reason::kNoAddress};
+  return {Action::kForward, Reason::kNone};
+}
+
+}  // namespace gk

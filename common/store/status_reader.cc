@@ -1,0 +1,372 @@
+#include "common/store/status_reader.h"
+
+#include <algorithm>
+#include <chrono>
+#include <limits>
+
+#include "common/store/keys.h"
+
+namespace gk {
+
+namespace {
+
+constexpr std::string_view kInvalidateChannel = "__redis__:invalidate";
+constexpr auto kReplicaRetry = std::chrono::seconds(5);
+
+bool is_message(const redisReply* r) {
+  return r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
+         r->element[0]->type == REDIS_REPLY_STRING &&
+         std::string_view(r->element[0]->str, r->element[0]->len) == "message";
+}
+
+}  // namespace
+
+StatusReader::StatusReader(const RedisConfig& redis, const CacheConfig& cache,
+                           const ChannelRegistry& channels)
+    : redis_(redis),
+      cache_enabled_(cache.enabled),
+      channels_(channels),
+      cache_(cache.enabled ? cache.max_entries : 0),
+      batch_(std::numeric_limits<std::size_t>::max()) {}
+
+bool StatusReader::connect(std::string& error) {
+  disconnect();
+  auto lookup = RedisRouter::connect(redis_, error);
+  if (!lookup) return false;
+  lookup_ = std::move(lookup);
+  topology_seen_ = topology_counted_ = lookup_->topology_version();
+  router_counted_ = lookup_->stats();
+  if (cache_enabled_ && !sync_links(error)) {
+    disconnect();
+    return false;
+  }
+  return true;
+}
+
+bool StatusReader::open_link(const std::string& node, Link& link, std::string& error) {
+  link.node = node;
+  const auto address = parse_node_address(node);
+  if (!address) {
+    error = "bad node address " + node;
+    return false;
+  }
+  link.tracker = RedisConnection::connect(redis_, address->host, address->port, error);
+  if (!link.tracker) return false;
+  link.subscriber = RedisConnection::connect(redis_, address->host, address->port, error);
+  if (!link.subscriber) return false;
+  auto id = link.subscriber->command({"CLIENT", "ID"});
+  if (!id || id->type != REDIS_REPLY_INTEGER) {
+    error = node + ": CLIENT ID: " + (id ? describe_reply(id.get()) : link.subscriber->error());
+    return false;
+  }
+  auto sub = link.subscriber->command({"SUBSCRIBE", kInvalidateChannel});
+  if (!sub || sub->type != REDIS_REPLY_ARRAY) {
+    error = node + ": SUBSCRIBE: " + (sub ? describe_reply(sub.get()) : link.subscriber->error());
+    return false;
+  }
+  // Broadcast mode: every write to a person key on this node is announced, read by us or
+  // not. Per-key tracking would tie the announcement to the node that served the read (a
+  // slot can move) and costs the server a table entry per key read, which it caps
+  // (tracking-table-max-keys) by announcing keys that never changed.
+  const std::string id_text = std::to_string(id->integer);
+  const std::string user = redis_.key_prefix + "u:", lead = redis_.key_prefix + "l:",
+                    link_prefix = redis_.key_prefix + "id:";
+  auto tracking = link.tracker->command({"CLIENT", "TRACKING", "on", "REDIRECT", id_text, "BCAST",
+                                         "PREFIX", user, "PREFIX", lead, "PREFIX", link_prefix});
+  if (!tracking || tracking->type == REDIS_REPLY_ERROR) {
+    error = node + ": CLIENT TRACKING: " +
+            (tracking ? describe_reply(tracking.get()) : link.tracker->error());
+    return false;
+  }
+  return true;
+}
+
+bool StatusReader::sync_links(std::string& error) {
+  topology_seen_ = lookup_->topology_version();
+  const std::vector<std::string> primaries = lookup_->primaries();
+  const std::vector<std::string> replicas = lookup_->replicas();
+  auto wanted = [&](const std::string& node) {
+    return std::find(primaries.begin(), primaries.end(), node) != primaries.end() ||
+           std::find(replicas.begin(), replicas.end(), node) != replicas.end();
+  };
+  // A node that left the map cannot announce writes that matter any more.
+  std::erase_if(links_, [&](const Link& l) { return !wanted(l.node); });
+  bool added = false;
+  const auto now = std::chrono::steady_clock::now();
+  auto add = [&](const std::string& node, bool required) {
+    for (const Link& l : links_) {
+      if (l.node == node) return true;
+    }
+    // A replica that could not be reached is tried again later, not at every ping: an
+    // unreachable host costs a whole connect timeout, and the message loop waits for it.
+    if (auto it = retry_after_.find(node); !required && it != retry_after_.end()) {
+      if (now < it->second) return true;
+    }
+    Link link;
+    std::string why;
+    if (!open_link(node, link, why)) {
+      if (required) {
+        error = why;
+        return false;
+      }
+      ++stats_.link_errors;
+      retry_after_[node] = now + kReplicaRetry;
+      return true;
+    }
+    retry_after_.erase(node);
+    links_.push_back(std::move(link));
+    added = true;
+    return true;
+  };
+  for (const std::string& node : primaries) {
+    if (!add(node, true)) return false;
+  }
+  for (const std::string& node : replicas) (void)add(node, false);
+  rebuild_fds();
+  // Writes on a node before its link existed were not heard: whatever is cached may be stale.
+  if (added && cache_.size() > 0) {
+    cache_.clear();
+    ++stats_.flushes;
+  }
+  return true;
+}
+
+void StatusReader::rebuild_fds() {
+  fds_.clear();
+  for (const Link& l : links_) fds_.push_back(l.subscriber->fd());
+}
+
+void StatusReader::collect_router_stats() {
+  if (!lookup_) return;
+  const RedisRouter::Stats& now = lookup_->stats();
+  stats_.redirects.moved += now.moved - router_counted_.moved;
+  stats_.redirects.ask += now.ask - router_counted_.ask;
+  stats_.redirects.tryagain += now.tryagain - router_counted_.tryagain;
+  stats_.topology_changes += lookup_->topology_version() - topology_counted_;
+  router_counted_ = now;
+  topology_counted_ = lookup_->topology_version();
+}
+
+void StatusReader::disconnect() noexcept {
+  collect_router_stats();
+  // Without the invalidation links nothing cached can be trusted any more.
+  if (cache_.size() > 0) ++stats_.flushes;
+  cache_.clear();
+  links_.clear();
+  fds_.clear();
+  lookup_.reset();
+}
+
+bool StatusReader::drain_invalidations(std::size_t index) {
+  if (index >= links_.size()) return connected();
+  RedisConnection& link = *links_[index].subscriber;
+  if (!link.read_available()) {
+    disconnect();
+    return false;
+  }
+  while (auto reply = link.next_buffered_reply()) {
+    if (!is_message(reply.get())) continue;
+    const redisReply* keys = reply->element[2];
+    if (keys->type == REDIS_REPLY_ARRAY) {
+      for (std::size_t i = 0; i < keys->elements; ++i) {
+        const redisReply* k = keys->element[i];
+        if (k->type != REDIS_REPLY_STRING) continue;
+        cache_.erase(std::string_view(k->str, k->len));
+        ++stats_.invalidations;
+      }
+    } else {
+      // A null key list means Redis flushed a database: everything may have changed.
+      cache_.clear();
+      ++stats_.flushes;
+    }
+  }
+  if (!link.ok()) {
+    disconnect();
+    return false;
+  }
+  return true;
+}
+
+const CachedStatus* StatusReader::find(std::string_view key) const noexcept {
+  if (const CachedStatus* s = batch_.find(key)) return s;
+  return cache_.find(key);
+}
+
+bool StatusReader::resolve(const PersonRef& person, OptOutRecord& out) {
+  out = OptOutRecord{};
+  const std::string_view prefix = redis_.key_prefix;
+  if (!person.user_id.empty()) {
+    user_key(key_, prefix, person.bu, person.user_id);
+    const CachedStatus* s = find(key_);
+    if (s == nullptr) return ++stats_.misses, false;
+    out |= s->record;
+  }
+  if (!person.email.empty()) {
+    lead_key(key_, prefix, person.bu, person.email);
+    const CachedStatus* lead = find(key_);
+    if (lead == nullptr) return ++stats_.misses, false;
+    out |= lead->record;
+    link_key(key_, prefix, person.bu, person.email);
+    const CachedStatus* link = find(key_);
+    if (link == nullptr) return ++stats_.misses, false;
+    if (!link->linked_user.empty() && link->linked_user != person.user_id) {
+      user_key(key_, prefix, person.bu, link->linked_user);
+      const CachedStatus* linked = find(key_);
+      if (linked == nullptr) return ++stats_.misses, false;
+      out |= linked->record;
+    }
+  }
+  ++stats_.hits;
+  return true;
+}
+
+void StatusReader::want_key(std::string_view key, std::string_view bu, bool link) {
+  if (find(key) != nullptr) return;
+  auto [it, inserted] = wanted_keys_.emplace(key);
+  if (!inserted) return;
+  wanted_.push_back({std::string(key), std::string(bu), link});
+}
+
+void StatusReader::want(const PersonRef& person) {
+  const std::string_view prefix = redis_.key_prefix;
+  if (!person.user_id.empty()) {
+    user_key(key_, prefix, person.bu, person.user_id);
+    want_key(key_, person.bu, false);
+  }
+  if (!person.email.empty()) {
+    lead_key(key_, prefix, person.bu, person.email);
+    want_key(key_, person.bu, false);
+    link_key(key_, prefix, person.bu, person.email);
+    if (const CachedStatus* link = find(key_)) {
+      if (!link->linked_user.empty()) {
+        user_key(key_, prefix, person.bu, link->linked_user);
+        want_key(key_, person.bu, false);
+      }
+    } else {
+      want_key(key_, person.bu, true);
+    }
+  }
+}
+
+bool StatusReader::fetch(std::string& error) {
+  if (!lookup_) {
+    error = "not connected";
+    return false;
+  }
+  // Round one may reveal linked users, whose records round two reads.
+  while (!wanted_.empty()) {
+    std::vector<Wanted> round;
+    round.swap(wanted_);
+    wanted_keys_.clear();
+    if (!fetch_round(round, error)) {
+      wanted_.clear();
+      wanted_keys_.clear();
+      disconnect();
+      return false;
+    }
+  }
+  return true;
+}
+
+bool StatusReader::fetch_round(std::vector<Wanted>& round, std::string& error) {
+  ++stats_.fetch_rounds;
+  // The command list keeps its argument vectors from round to round: a miss allocates no
+  // arguments once the list has grown to the batch size.
+  if (commands_.size() < round.size()) commands_.resize(round.size());
+  for (std::size_t n = 0; n < round.size(); ++n) {
+    commands_[n].key = round[n].key;
+    commands_[n].args.assign({round[n].link ? "GET" : "HGETALL", round[n].key});
+  }
+  const bool fetched = lookup_->pipeline(commands_, round.size(), replies_);
+  collect_router_stats();
+  if (!fetched) {
+    error = lookup_->error();
+    return false;
+  }
+  const std::size_t links_before = links_.size();
+  const std::uint64_t flushes_before = stats_.flushes;
+  if (lookup_->topology_version() != topology_seen_ && cache_enabled_ && !sync_links(error)) {
+    return false;
+  }
+  // A link opened after these reads may have missed a write in between: this batch decides
+  // on them, the cache does not keep them.
+  const bool keep = links_.size() == links_before && stats_.flushes == flushes_before;
+  for (std::size_t n = 0; n < round.size(); ++n) {
+    const Wanted& w = round[n];
+    const RedisReplyPtr& reply = replies_[n];
+    CachedStatus value;
+    if (w.link) {
+      if (reply->type == REDIS_REPLY_STRING) {
+        value.linked_user.assign(reply->str, reply->len);
+      } else if (reply->type != REDIS_REPLY_NIL) {
+        error = "GET " + w.key + ": " + describe_reply(reply.get());
+        return false;
+      }
+    } else {
+      if (reply->type != REDIS_REPLY_ARRAY) {
+        // A key of the wrong type (another job's mistake) is an error, never "not opted out".
+        error = "HGETALL " + w.key + ": " + describe_reply(reply.get());
+        return false;
+      }
+      for (std::size_t i = 0; i + 1 < reply->elements; i += 2) {
+        const redisReply* f = reply->element[i];
+        const redisReply* v = reply->element[i + 1];
+        if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING) continue;
+        apply_status_field(value.record, channels_, {f->str, f->len}, {v->str, v->len});
+      }
+    }
+    ++stats_.keys_fetched;
+    if (w.link && !value.linked_user.empty()) {
+      std::string user;
+      user_key(user, redis_.key_prefix, w.bu, value.linked_user);
+      want_key(user, w.bu, false);
+    }
+    if (keep) {
+      store(w.key, std::move(value));
+    } else {
+      batch_.insert(w.key, std::move(value));
+    }
+  }
+  return true;
+}
+
+void StatusReader::store(std::string_view key, CachedStatus value) {
+  if (cache_enabled_) cache_.insert(key, value);
+  batch_.insert(key, std::move(value));
+}
+
+void StatusReader::end_batch() noexcept {
+  batch_.clear();
+}
+
+bool StatusReader::ping() {
+  if (!lookup_) return false;
+  std::string error;
+  // Every ping retries replica links that could not be opened before.
+  const bool answered = lookup_->ping();
+  collect_router_stats();
+  if (!answered || !ping_trackers() || (cache_enabled_ && !sync_links(error))) {
+    disconnect();
+    return false;
+  }
+  return true;
+}
+
+bool StatusReader::ping_trackers() {
+  // A tracking link sends nothing else: if it died (an idle-client timeout, CLIENT KILL, a
+  // network fault), Redis would stop announcing writes and nobody would say so. The ping
+  // notices it, and keeps it from ever being idle.
+  for (Link& l : links_) l.tracker->append({"PING"});
+  bool ok = true;
+  for (Link& l : links_) {
+    auto reply = l.tracker->get_reply();
+    ok = ok && reply && reply->type != REDIS_REPLY_ERROR;
+  }
+  return ok;
+}
+
+std::vector<std::string> StatusReader::nodes() const {
+  return lookup_ ? lookup_->primaries() : std::vector<std::string>{};
+}
+
+}  // namespace gk

@@ -1,0 +1,129 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <vector>
+
+#include "common/rules/channels.h"
+#include "common/config/config.h"
+#include "common/rules/optout_record.h"
+#include "common/redis/redis_connection.h"
+#include "common/redis/redis_router.h"
+#include "common/store/status_cache.h"
+
+namespace gk {
+
+// Who a message is for, as the header names them.
+struct PersonRef {
+  std::string_view bu;
+  std::string_view user_id;
+  std::string_view email;
+};
+
+// Reads people's statuses from Redis for the message loop, through a cache that Redis keeps
+// correct with client-side tracking: every node (one server, or every node of a cluster,
+// replicas included) gets a tracking link in broadcast mode for the person keys' prefixes,
+// redirected (RESP2) to a link subscribed to __redis__:invalidate, so a write by any client
+// evicts what it touched wherever it lands, also after a slot moved or a replica took over.
+// A node first seen later empties the cache (writes there before its link existed were not
+// heard). Misses are collected over a batch and fetched in one pipeline (per node). Not
+// thread-safe.
+class StatusReader {
+ public:
+  struct Stats {
+    std::uint64_t hits = 0;
+    std::uint64_t misses = 0;
+    std::uint64_t invalidations = 0;  // keys evicted by Redis invalidation messages
+    std::uint64_t flushes = 0;        // whole-cache clears (link lost, FLUSHALL)
+    std::uint64_t fetch_rounds = 0;
+    std::uint64_t keys_fetched = 0;
+    std::uint64_t link_errors = 0;  // cluster: replica links that could not be opened (retried
+                                    // after 5 s)
+    RedisRouter::Stats redirects;   // cluster: MOVED / ASK / TRYAGAIN followed by lookups
+    std::uint64_t topology_changes = 0;
+  };
+
+  StatusReader(const RedisConfig& redis, const CacheConfig& cache, const ChannelRegistry& channels);
+
+  // (Re)connects the lookup and invalidation links and turns tracking on; the cache starts
+  // empty. On failure the reader stays disconnected and `error` says why.
+  bool connect(std::string& error);
+  void disconnect() noexcept;
+  bool connected() const noexcept { return lookup_ != nullptr; }
+
+  // The invalidation links' sockets, to poll for input; none while disconnected or when
+  // caching is off. The index of a socket is the `link` to drain.
+  const std::vector<int>& invalidation_fds() const noexcept { return fds_; }
+  // Applies the invalidations that have arrived on a link whose socket is readable. False
+  // when it broke: the reader is then disconnected and its cache empty.
+  bool drain_invalidations(std::size_t link);
+
+  // The merged status of everything `person` names, if every record is known locally.
+  bool resolve(const PersonRef& person, OptOutRecord& out);
+  // Notes what `person` needs that is not known locally, for the next fetch().
+  void want(const PersonRef& person);
+  bool has_wanted() const noexcept { return !wanted_.empty(); }
+  // Fetches everything wanted in pipelined rounds. False on a store failure (disconnected).
+  bool fetch(std::string& error);
+  // Forgets the records fetched for the current batch (the cache keeps its own copies).
+  void end_batch() noexcept;
+
+  // A round trip to every node, for readiness and for probing links that have been idle; in
+  // cluster mode the slot map is re-read and the invalidation links follow it.
+  bool ping();
+  // Primaries the lookups go to ("host:port").
+  std::vector<std::string> nodes() const;
+
+  const Stats& stats() const noexcept { return stats_; }
+  const StatusCache& cache() const noexcept { return cache_; }
+  void set_cache_max_entries(std::size_t n) {
+    if (cache_enabled_) cache_.set_max_entries(n);
+  }
+
+ private:
+  struct Wanted {
+    std::string key;
+    std::string bu;
+    bool link = false;
+  };
+  struct Link {
+    std::string node;
+    RedisConnection::Ptr tracker;  // holds the broadcast tracking, sends nothing else
+    RedisConnection::Ptr subscriber;
+  };
+  bool open_link(const std::string& node, Link& link, std::string& error);
+  bool sync_links(std::string& error);
+  bool ping_trackers();
+  void rebuild_fds();
+  // Folds the router's counters into stats_ (they restart with every new router).
+  void collect_router_stats();
+  const CachedStatus* find(std::string_view key) const noexcept;
+  void want_key(std::string_view key, std::string_view bu, bool link);
+  bool fetch_round(std::vector<Wanted>& round, std::string& error);
+  void store(std::string_view key, CachedStatus value);
+
+  const RedisConfig redis_;
+  const bool cache_enabled_;
+  const ChannelRegistry& channels_;
+  RedisRouter::Ptr lookup_;
+  std::uint64_t topology_seen_ = 0;
+  RedisRouter::Stats router_counted_;  // what of the current router's counts stats_ holds
+  std::uint64_t topology_counted_ = 0;
+  std::vector<Link> links_;
+  std::map<std::string, std::chrono::steady_clock::time_point> retry_after_;  // replicas
+  std::vector<int> fds_;
+  std::vector<RedisRouter::Command> commands_;
+  std::vector<RedisReplyPtr> replies_;
+  StatusCache cache_;
+  StatusCache batch_;  // this batch's fetches, so a tiny or disabled cache still decides
+  std::vector<Wanted> wanted_;
+  std::unordered_set<std::string> wanted_keys_;
+  std::string key_;  // reused key buffer: cache hits build keys without allocating
+  Stats stats_;
+};
+
+}  // namespace gk

@@ -1,0 +1,150 @@
+#include "common/store/status_script.h"
+
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/store/keys.h"
+#include "common/redis/lua_script.h"
+#include "common/store/status_write_cluster.h"
+#include "common/protocol/system_event.h"
+
+namespace gk {
+
+namespace {
+
+// One script per change, so resolving the person, linking, merging, the last-writer-wins
+// comparison, the write and the history entry happen atomically with respect to every other
+// writer (other sidecars, other jobs using the same script). Keys are derived inside the
+// script from the link it reads, so they cannot be declared up front: this is the single
+// server's path; a cluster takes the steps of status_write_cluster.cc instead.
+constexpr std::string_view kScript = R"lua(
+-- ARGV: prefix, bu, external id, email (lower-case), field ('' = link only), value '1'/'0',
+--       ts (ms), history length, history entry head (JSON text ending in a comma)
+local prefix, bu, id, email = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local field, value, ts_text = ARGV[5], ARGV[6], ARGV[7]
+local ts, keep, entry_head = tonumber(ARGV[7]), tonumber(ARGV[8]), ARGV[9]
+
+local function user_key(uid) return prefix .. 'u:' .. bu .. ':' .. uid end
+local function lead_key(mail) return prefix .. 'l:' .. bu .. ':' .. mail end
+local function emails_key(uid) return prefix .. 'ue:' .. bu .. ':' .. uid end
+
+-- Moves a lead's statuses into its user (merge_fields), then deletes the lead so no stale
+-- second record is left behind.
+local function merge(from, into)
+  merge_fields(into, redis.call('HGETALL', from))
+  redis.call('DEL', from)
+end
+
+local function link(uid, mail)
+  local link_key = prefix .. 'id:' .. bu .. ':' .. mail
+  local previous = redis.call('GET', link_key)
+  if previous ~= uid then
+    redis.call('SET', link_key, uid)
+    if previous and previous ~= '' then redis.call('SREM', emails_key(previous), mail) end
+  end
+  redis.call('SADD', emails_key(uid), mail)
+  if redis.call('EXISTS', lead_key(mail)) == 1 then merge(lead_key(mail), user_key(uid)) end
+end
+
+-- Last writer wins by time: an equal time applies too, so a retried write is idempotent.
+local function apply(key)
+  local old = is_set(redis.call('HGET', key, field))
+  if ts >= stamp(key, field) then
+    redis.call('HSET', key, field, value, field .. ':ts', ts_text)
+    return old, true
+  end
+  return old, false
+end
+
+local target, history
+if id ~= '' then
+  if email ~= '' then link(id, email) end
+else
+  local linked = redis.call('GET', prefix .. 'id:' .. bu .. ':' .. email)
+  if linked and linked ~= '' then
+    id = linked
+    link(id, email)
+  end
+end
+if id ~= '' then
+  target = user_key(id)
+  history = prefix .. 'h:u:' .. bu .. ':' .. id
+else
+  target = lead_key(email)
+  history = prefix .. 'h:l:' .. bu .. ':' .. email
+end
+if field == '' then return {0, 0} end
+
+local old, applied = apply(target)
+if id ~= '' then
+  -- A lead record of a linked email may have been written again since the merge (by another
+  -- job); the same change goes there too, so an Opt In cannot leave an older opt-out behind.
+  for _, mail in ipairs(redis.call('SMEMBERS', emails_key(id))) do
+    if redis.call('EXISTS', lead_key(mail)) == 1 then
+      local lead = lead_key(mail)
+      local _, _ = apply(lead)
+    end
+  end
+end
+redis.call('LPUSH', history, entry_head .. '"old":' .. tostring(old) .. ',"applied":' ..
+  tostring(applied) .. '}')
+redis.call('LTRIM', history, 0, keep - 1)
+return {old and 1 or 0, applied and 1 or 0}
+)lua";
+
+const LuaScript& single_server_script() {
+  static const LuaScript script(std::string(lua_status_prelude()) + std::string(kScript));
+  return script;
+}
+
+// The history entry up to its last two keys, which only the script knows.
+std::string entry_head(const StatusWrite& w) {
+  nlohmann::json head = {{"ts", w.ts},
+                         {"timestamp", format_iso8601(w.ts)},
+                         {"receivedAt", format_iso8601(w.received)},
+                         {"channel", w.field},
+                         {"new", w.value},
+                         {"source", w.source},
+                         {"event", w.event}};
+  auto props = nlohmann::json::parse(w.properties.empty() ? "{}" : w.properties, nullptr, false);
+  head["properties"] = props.is_object() ? props : nlohmann::json::object();
+  std::string text = safe_dump(head);
+  text.back() = ',';  // "{...}" -> "{...," for the script to complete
+  return text;
+}
+
+}  // namespace
+
+std::optional<StatusWriteResult> parse_status_reply(const redisReply* reply, bool value,
+                                                    std::string& error) {
+  if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
+      reply->element[0]->type != REDIS_REPLY_INTEGER ||
+      reply->element[1]->type != REDIS_REPLY_INTEGER) {
+    error = "status script: " + describe_reply(reply);
+    return std::nullopt;
+  }
+  StatusWriteResult r;
+  r.old_value = reply->element[0]->integer != 0;
+  r.new_value = value;
+  r.applied = reply->element[1]->integer != 0;
+  r.changed = r.applied && r.old_value != r.new_value;
+  return r;
+}
+
+std::optional<StatusWriteResult> run_status_script(RedisRouter& redis, const RedisConfig& config,
+                                                   const StatusWrite& w, std::string& error) {
+  const std::string head = w.field.empty() ? std::string() : entry_head(w);
+  if (redis.cluster()) return run_cluster_status_write(redis, config, w, head, error);
+  const std::string email = lower_email(w.email);
+  const std::string ts = std::to_string(w.ts);
+  const std::string keep = std::to_string(config.history_length);
+  auto reply = single_server_script().run(
+      redis, {},
+      {config.key_prefix, w.bu, w.external_id, email, w.field, w.value ? "1" : "0", ts, keep, head},
+      error);
+  if (!reply) return std::nullopt;
+  return parse_status_reply(reply.get(), w.value, error);
+}
+
+}  // namespace gk

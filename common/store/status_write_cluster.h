@@ -1,0 +1,31 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/config/config.h"
+#include "common/redis/redis_router.h"
+#include "common/store/status_script.h"
+
+namespace gk {
+
+// A status change on Redis Cluster, where a person's keys live in different slots and one
+// script cannot touch them all. The steps are ordered so that a reader, which ORs every
+// record a message names, never sees an opt-out vanish, and each step is idempotent, so a
+// change that failed half-way is completed by its retry (or by the next change that links
+// the same pair):
+//  1. by email only: the link says which user the email belongs to;
+//  2. linking: the email joins the user's set of linked emails, the lead's statuses are
+//     merged into the user (per field, newer wins), the link is set, and only then is the
+//     lead deleted, and only if unchanged since it was merged;
+//  3. the write and its history entry: one script on the status hash's slot;
+//  4. a user's change goes to every lead still present for its linked emails.
+// `entry_head` is the history entry without its last keys (see status_script.cc).
+std::optional<StatusWriteResult> run_cluster_status_write(RedisRouter& redis,
+                                                          const RedisConfig& config,
+                                                          const StatusWrite& write,
+                                                          std::string_view entry_head,
+                                                          std::string& error);
+
+}  // namespace gk

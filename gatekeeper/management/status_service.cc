@@ -1,0 +1,172 @@
+#include "gatekeeper/management/status_service.h"
+
+#include <spdlog/spdlog.h>
+
+#include "common/store/keys.h"
+
+namespace gk {
+
+StatusService::StatusService(const Config& config, zmq::context_t& context,
+                             ManagementMetrics& metrics)
+    : config_(config),
+      metrics_(metrics),
+      stream_key_(config.redis.key_prefix + "events"),
+      stream_maxlen_(std::to_string(config.redis.events_stream_maxlen)),
+      // One per HTTP worker plus the event consumer: idle connections beyond that would
+      // only be held open for nothing.
+      pool_max_(static_cast<std::size_t>(config.http.threads) + 1),
+      pub_(context, zmq::socket_type::pub) {
+  pub_.set(zmq::sockopt::sndhwm, config.egress.sndhwm);
+  // A subscriber that is gone must not hold up shutdown; PUB drops at the HWM anyway.
+  pub_.set(zmq::sockopt::linger, 200);
+}
+
+void StatusService::bind() {
+  pub_.bind(config_.egress.events);
+}
+
+StatusService::Lease StatusService::acquire(std::string& error) {
+  {
+    std::lock_guard lock(pool_mutex_);
+    if (!idle_.empty()) {
+      RedisRouter::Ptr conn = std::move(idle_.back());
+      idle_.pop_back();
+      return Lease(*this, std::move(conn), true);
+    }
+  }
+  // Connecting happens outside the lock so one slow connect does not stall other callers.
+  return Lease(*this, RedisRouter::connect(config_.redis, error), false);
+}
+
+void StatusService::release(RedisRouter::Ptr conn) {
+  if (!conn || !conn->ok()) return;
+  std::lock_guard lock(pool_mutex_);
+  if (idle_.size() < pool_max_) idle_.push_back(std::move(conn));
+}
+
+template <typename Op>
+auto StatusService::run(const char* operation, std::string& error, Op&& op)
+    -> decltype(op(std::declval<RedisRouter&>(), error)) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    Lease conn = acquire(error);
+    if (!conn) break;
+    if (auto result = op(*conn, error)) return result;
+    // An error reply (the link still fine) or a fresh link failing is the store's answer.
+    if ((*conn).ok() || !conn.reused()) break;
+  }
+  store_error(operation, error);
+  return std::nullopt;
+}
+
+void StatusService::store_error(const char* operation, const std::string& error) {
+  metrics_.store_errors.Add({{"operation", operation}}).Increment();
+  std::uint64_t suppressed = 0;
+  if (store_log_.allow(suppressed)) {
+    spdlog::warn("status store {} failed: {} ({} similar suppressed)", operation, error,
+                 suppressed);
+  }
+}
+
+std::optional<StatusWriteResult> StatusService::write(const StatusWrite& w, std::string& error) {
+  auto result = run("write", error, [&](RedisRouter& conn, std::string& err) {
+    return run_status_script(conn, config_.redis, w, err);
+  });
+  if (result && !w.field.empty()) {
+    metrics_.status_changes
+        .Add({{"source", w.source}, {"changed", result->changed ? "true" : "false"}})
+        .Increment();
+  }
+  return result;
+}
+
+std::optional<StatusService::Fields> StatusService::read_user(std::string_view bu,
+                                                              std::string_view external_id,
+                                                              std::string& error) {
+  std::string key;
+  user_key(key, config_.redis.key_prefix, bu, external_id);
+  return run("read", error, [&](RedisRouter& conn, std::string& err) -> std::optional<Fields> {
+    auto reply = conn.command(key, {"HGETALL", key});
+    if (!reply || reply->type != REDIS_REPLY_ARRAY) {
+      err = reply ? "HGETALL: " + describe_reply(reply.get()) : conn.error();
+      return std::nullopt;
+    }
+    Fields fields;
+    for (std::size_t i = 0; i + 1 < reply->elements; i += 2) {
+      const redisReply* f = reply->element[i];
+      const redisReply* v = reply->element[i + 1];
+      if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING) continue;
+      fields.emplace(std::string(f->str, f->len), std::string(v->str, v->len));
+    }
+    return fields;
+  });
+}
+
+std::optional<std::vector<nlohmann::json>> StatusService::history(bool lead, std::string_view bu,
+                                                                  std::string_view who,
+                                                                  std::string& error) {
+  const std::string key =
+      history_key(config_.redis.key_prefix, !config_.redis.cluster.empty(), lead, bu, who);
+  using Entries = std::vector<nlohmann::json>;
+  return run("read", error, [&](RedisRouter& conn, std::string& err) -> std::optional<Entries> {
+    auto reply = conn.command(key, {"LRANGE", key, "0", "-1"});
+    if (!reply || reply->type != REDIS_REPLY_ARRAY) {
+      err = reply ? "LRANGE: " + describe_reply(reply.get()) : conn.error();
+      return std::nullopt;
+    }
+    Entries entries;
+    entries.reserve(reply->elements);
+    for (std::size_t i = 0; i < reply->elements; ++i) {
+      const redisReply* e = reply->element[i];
+      if (e->type != REDIS_REPLY_STRING) continue;
+      auto entry = nlohmann::json::parse(std::string_view(e->str, e->len), nullptr, false);
+      // An entry another job wrote in some other shape is skipped rather than failing the call.
+      if (entry.is_object()) entries.push_back(std::move(entry));
+    }
+    return entries;
+  });
+}
+
+void StatusService::publish(const SystemEvent& event) {
+  // The durable record first: whoever is notified on the PUB socket can then find the
+  // event in the stream already.
+  append_to_stream(event);
+  const std::string body = to_msgpack(event);
+  bool sent = false;
+  {
+    std::lock_guard lock(pub_mutex_);
+    try {
+      sent =
+          pub_.send(zmq::buffer(event.event), zmq::send_flags::sndmore | zmq::send_flags::dontwait)
+              .has_value() &&
+          pub_.send(zmq::buffer(body), zmq::send_flags::dontwait).has_value();
+    } catch (const zmq::error_t& e) {
+      std::uint64_t suppressed = 0;
+      if (pub_log_.allow(suppressed)) {
+        spdlog::warn("system event not published: {} ({} similar suppressed)", e.what(),
+                     suppressed);
+      }
+    }
+  }
+  metrics_.system_events.Add({{"sink", "pub"}, {"result", sent ? "ok" : "error"}}).Increment();
+}
+
+void StatusService::append_to_stream(const SystemEvent& event) {
+  const auto fields = stream_fields(event);
+  std::vector<std::string_view> args = {"XADD", stream_key_, "MAXLEN", "~", stream_maxlen_, "*"};
+  for (const auto& [k, v] : fields) {
+    args.push_back(k);
+    args.push_back(v);
+  }
+  std::string error;
+  const auto id = run("stream", error, [&](RedisRouter& conn, std::string& err) {
+    auto reply = conn.command(stream_key_, args);
+    if (reply && reply->type == REDIS_REPLY_STRING) {
+      return std::optional<std::string>(std::in_place, reply->str, reply->len);
+    }
+    err = reply ? "XADD: " + describe_reply(reply.get()) : conn.error();
+    return std::optional<std::string>();
+  });
+  metrics_.system_events.Add({{"sink", "stream"}, {"result", id ? "ok" : "error"}}).Increment();
+}
+
+}  // namespace gk

@@ -1,0 +1,100 @@
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <zmq.hpp>
+
+#include "common/config/config.h"
+#include "common/redis/redis_router.h"
+#include "common/store/status_script.h"
+#include "common/protocol/system_event.h"
+#include "gatekeeper/ops/log_limiter.h"
+#include "gatekeeper/management/management_metrics.h"
+
+namespace gk {
+
+// The status store and the system-event outlets, shared by the HTTP API threads and the
+// event consumer: writes go through the atomic Lua script, reads through plain commands,
+// system events to the bound PUB socket and the `<prefix>events` stream. Thread-safe: Redis
+// routers (a connection, or one per cluster node) come from a small pool (one per concurrent
+// caller, broken ones dropped), the PUB socket is used under a mutex.
+class StatusService {
+ public:
+  // A person's status hash: field -> value, as stored.
+  using Fields = std::map<std::string, std::string>;
+
+  StatusService(const Config& config, zmq::context_t& context, ManagementMetrics& metrics);
+  StatusService(const StatusService&) = delete;
+  StatusService& operator=(const StatusService&) = delete;
+
+  // Binds the PUB socket `egress.events`; throws zmq::error_t.
+  void bind();
+
+  // One atomic status write; nullopt (and `error`) when the store cannot be reached or fails.
+  std::optional<StatusWriteResult> write(const StatusWrite& write, std::string& error);
+  // The hash of a full user; empty when the user has none.
+  std::optional<Fields> read_user(std::string_view bu, std::string_view external_id,
+                                  std::string& error);
+  // A person's change history, newest first; `lead` selects the lead (email) history.
+  std::optional<std::vector<nlohmann::json>> history(bool lead, std::string_view bu,
+                                                     std::string_view who, std::string& error);
+  // Publishes on the PUB socket and appends to the stream; failures are counted and logged
+  // (rate-limited), never thrown: the status change they report has already happened.
+  void publish(const SystemEvent& event);
+
+  const RedisConfig& redis() const noexcept { return config_.redis; }
+
+ private:
+  // A pooled connection, handed back on destruction unless it broke.
+  class Lease {
+   public:
+    Lease(StatusService& owner, RedisRouter::Ptr conn, bool reused)
+        : owner_(owner), conn_(std::move(conn)), reused_(reused) {}
+    ~Lease() { owner_.release(std::move(conn_)); }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    explicit operator bool() const noexcept { return conn_ != nullptr; }
+    RedisRouter& operator*() const noexcept { return *conn_; }
+    // Taken from the pool rather than freshly connected: it may have gone stale while idle.
+    bool reused() const noexcept { return reused_; }
+
+   private:
+    StatusService& owner_;
+    RedisRouter::Ptr conn_;
+    const bool reused_;
+  };
+
+  Lease acquire(std::string& error);
+  void release(RedisRouter::Ptr conn);
+  // Runs `op(conn, error)` (returning an optional) on a pooled connection. A pooled link
+  // that turns out dead (the server restarted or closed it while idle) is replaced once
+  // with a fresh one, so a Redis restart does not fail one request per idle link.
+  template <typename Op>
+  auto run(const char* operation, std::string& error, Op&& op)
+      -> decltype(op(std::declval<RedisRouter&>(), error));
+  void store_error(const char* operation, const std::string& error);
+  void append_to_stream(const SystemEvent& event);
+
+  const Config& config_;
+  ManagementMetrics& metrics_;
+  const std::string stream_key_;
+  const std::string stream_maxlen_;
+  const std::size_t pool_max_;
+
+  std::mutex pool_mutex_;
+  std::vector<RedisRouter::Ptr> idle_;
+
+  std::mutex pub_mutex_;
+  zmq::socket_t pub_;
+
+  LogLimiter store_log_;
+  LogLimiter pub_log_;
+};
+
+}  // namespace gk
