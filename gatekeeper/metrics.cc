@@ -97,7 +97,11 @@ std::string Metrics::render() const {
           s.cache_invalidations);
   counter("gk_cache_flushes_total", "Whole-cache clears (invalidation link lost, FLUSHALL).",
           s.cache_flushes);
+  counter("gk_cache_evictions_total", "Records dropped to stay within cache.max_entries.",
+          s.cache_evictions);
   counter("gk_redis_fetch_rounds_total", "Pipelined Redis lookup rounds.", s.redis_fetch_rounds);
+  counter("gk_redis_keys_fetched_total", "Redis keys read by cache-miss lookups.",
+          s.redis_keys_fetched);
   counter("gk_redis_moved_total", "Cluster: lookups redirected by MOVED (a slot had moved).",
           s.redis_moved);
   counter("gk_redis_ask_total", "Cluster: lookups redirected by ASK (a slot was migrating).",

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "common/config/config_reload.h"
+#include "gatekeeper/ops/logging.h"
 
 namespace gk {
 
@@ -86,7 +87,7 @@ void Server::reload(const Config& loaded) {
       return;
     }
   }
-  spdlog::set_level(spdlog::level::from_str(merged->log.level));
+  apply_log_settings(merged->log);
   if (pipeline_) pipeline_->request_reload(merged);
   current_ = merged;
   stats_.config_reloads.add();

@@ -29,6 +29,10 @@ class JsonMessageFlag : public spdlog::custom_flag_formatter {
 void setup_logging(const LogConfig& log) {
   auto logger = spdlog::stderr_logger_mt("gatekeeper");
   spdlog::set_default_logger(logger);
+  apply_log_settings(log);
+}
+
+void apply_log_settings(const LogConfig& log) {
   spdlog::set_level(spdlog::level::from_str(log.level));
   if (log.format == "json") {
     auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);

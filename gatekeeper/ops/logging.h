@@ -8,4 +8,7 @@ namespace gk {
 // the message escaped) for log shippers; level from the config.
 void setup_logging(const LogConfig& log);
 
+// Applies the level and the format to the running logger (SIGHUP reload).
+void apply_log_settings(const LogConfig& log);
+
 }  // namespace gk

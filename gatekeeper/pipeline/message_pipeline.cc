@@ -380,7 +380,9 @@ void MessagePipeline::publish_reader_stats() {
   stats_.cache_misses.set(rs.misses);
   stats_.cache_invalidations.set(rs.invalidations);
   stats_.cache_flushes.set(rs.flushes);
+  stats_.cache_evictions.set(reader_.cache().evictions());
   stats_.redis_fetch_rounds.set(rs.fetch_rounds);
+  stats_.redis_keys_fetched.set(rs.keys_fetched);
   stats_.redis_moved.set(rs.redirects.moved);
   stats_.redis_ask.set(rs.redirects.ask);
   stats_.redis_tryagain.set(rs.redirects.tryagain);

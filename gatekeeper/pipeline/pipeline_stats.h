@@ -34,7 +34,9 @@ struct PipelineStats {
   LocalCounter cache_entries;  // gauge
   LocalCounter cache_invalidations;
   LocalCounter cache_flushes;
+  LocalCounter cache_evictions;  // dropped to stay within cache.max_entries
   LocalCounter redis_fetch_rounds;
+  LocalCounter redis_keys_fetched;
   LocalCounter redis_moved;  // cluster redirects and retries, as the reader counts them
   LocalCounter redis_ask;
   LocalCounter redis_tryagain;
