@@ -46,6 +46,10 @@ std::vector<std::string> restart_only_changes(const Config& r, const Config& l) 
   check(r.redis.events_stream_maxlen != l.redis.events_stream_maxlen, "redis.events_stream_maxlen");
   check(r.redis.history_length != l.redis.history_length, "redis.history_length");
   check(r.cache.enabled != l.cache.enabled, "cache.enabled");
+  // The status writer reads both once, at start.
+  check(r.changes.max_future_ms != l.changes.max_future_ms, "changes.max_future_ms");
+  check(r.identity.max_emails_per_user != l.identity.max_emails_per_user,
+        "identity.max_emails_per_user");
   check(r.curve.enabled != l.curve.enabled || r.curve.secret_key != l.curve.secret_key ||
             r.curve.secret_key_file != l.curve.secret_key_file ||
             r.curve.allowed_clients != l.curve.allowed_clients ||
