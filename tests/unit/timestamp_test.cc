@@ -63,12 +63,12 @@ TEST_CASE("timestamps: ms since the epoch out of range is a clear error", "[time
     const Event e = event_with(bad);
     REQUIRE_FALSE(e.accepted());
     CHECK(e.error->field == "timestamp");
-    CHECK_THAT(e.error->message, Catch::Contains("0..253402300799999"));
+    CHECK_THAT(e.error->message, Catch::Matchers::Contains("0..253402300799999"));
   }
   SECTION("an ISO time past the year 9999 names the limit") {
     const Event e = event_with("9999-12-31T23:30:00-01:00");
     REQUIRE_FALSE(e.accepted());
     CHECK(e.error->field == "timestamp");
-    CHECK_THAT(e.error->message, Catch::Contains("9999-12-31T23:59:59.999Z"));
+    CHECK_THAT(e.error->message, Catch::Matchers::Contains("9999-12-31T23:59:59.999Z"));
   }
 }
