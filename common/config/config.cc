@@ -38,6 +38,10 @@ constexpr std::int64_t kMaxHighWater = 10000000;     // ZeroMQ HWM; 0 (unbounded
 constexpr std::int64_t kMaxQueueEntries = 10000000;  // held messages
 constexpr std::int64_t kMaxCacheEntries = 100000000;
 constexpr std::int64_t kMaxStreamLength = 1000000000;
+constexpr std::int64_t kMaxFutureMs = 86400000;  // a day
+// Every status write for a user walks its linked emails inside Redis: 10000 is already
+// ~15 ms per write.
+constexpr std::int64_t kMaxEmailsPerUser = 10000;
 
 // Check functions return an empty string when the value is acceptable, else the problem.
 using Check = std::string (*)(std::string_view);
@@ -658,6 +662,19 @@ void read_cache(Reader& r, const toml::table* t, CacheConfig& c) {
   r.integer(*t, "cache", "max_entries", 1, kMaxCacheEntries, c.max_entries);
 }
 
+void read_changes(Reader& r, const toml::table* t, ChangesConfig& c) {
+  if (t == nullptr) return;
+  r.only_keys(*t, "changes", {"max_future_ms"});
+  // Up to a day: more would let a skewed clock freeze statuses for that long.
+  r.integer(*t, "changes", "max_future_ms", 0, kMaxFutureMs, c.max_future_ms);
+}
+
+void read_identity(Reader& r, const toml::table* t, IdentityConfig& c) {
+  if (t == nullptr) return;
+  r.only_keys(*t, "identity", {"max_emails_per_user"});
+  r.integer(*t, "identity", "max_emails_per_user", 1, kMaxEmailsPerUser, c.max_emails_per_user);
+}
+
 void read_store_unavailable(Reader& r, const toml::table* t, StoreUnavailableConfig& c) {
   if (t == nullptr) return;
   constexpr std::string_view kPath = "on_store_unavailable";
@@ -749,7 +766,7 @@ void read_curve(Reader& r, const toml::table* t, CurveConfig& c) {
 void read_config(Reader& r, const toml::table& root, Config& config) {
   r.only_keys(root, "",
               {"ingress", "egress", "channels", "redis", "http", "log", "cache",
-               "on_store_unavailable", "curve"});
+               "on_store_unavailable", "curve", "changes", "identity"});
   std::vector<BoundEndpoint> bound;
   read_ingress(r, r.table(root, "", "ingress"), config.ingress, bound);
   read_egress(r, r.table(root, "", "egress"), config.egress, bound);
@@ -760,6 +777,8 @@ void read_config(Reader& r, const toml::table& root, Config& config) {
   read_cache(r, r.table(root, "", "cache"), config.cache);
   read_store_unavailable(r, r.table(root, "", "on_store_unavailable"), config.on_store_unavailable);
   read_curve(r, r.table(root, "", "curve"), config.curve);
+  read_changes(r, r.table(root, "", "changes"), config.changes);
+  read_identity(r, r.table(root, "", "identity"), config.identity);
   check_distinct(r, bound);
 }
 

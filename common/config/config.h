@@ -102,6 +102,23 @@ struct CurveConfig {
   std::string allowed_clients_file;          // one public key per line, # comments
 };
 
+// Status changes as they arrive.
+struct ChangesConfig {
+  // How far past the receiving clock a change may be dated. Later times are clamped to the
+  // time of receipt (a bad producer clock or a hand-typed 9999 would otherwise win last
+  // writer wins against every real change after it), and stored times past now + this count
+  // as older than any real change.
+  std::int64_t max_future_ms = 300000;
+};
+
+// Linking emails to users.
+struct IdentityConfig {
+  // Emails linked to one user at most; past it a new email is not linked (its change goes
+  // to the user and to the email's lead record), so one shared id cannot make every write
+  // for it walk an unbounded set inside Redis.
+  std::size_t max_emails_per_user = 100;
+};
+
 struct Config {
   IngressConfig ingress;
   EgressConfig egress;
@@ -112,6 +129,8 @@ struct Config {
   CacheConfig cache;
   StoreUnavailableConfig on_store_unavailable;
   CurveConfig curve;
+  ChangesConfig changes;
+  IdentityConfig identity;
 };
 
 using ConfigPtr = std::shared_ptr<const Config>;

@@ -78,6 +78,8 @@ nlohmann::json summarize_config(const Config& c) {
         {"secret_key_file", c.curve.secret_key_file},
         {"allowed_clients", c.curve.allowed_clients.size()},
         {"allowed_clients_file", c.curve.allowed_clients_file}}},
+      {"changes", {{"max_future_ms", c.changes.max_future_ms}}},
+      {"identity", {{"max_emails_per_user", c.identity.max_emails_per_user}}},
   };
 }
 

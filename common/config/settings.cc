@@ -102,6 +102,9 @@ const std::array kSettings = {
     GK_SETTING(curve.secret_key_file, kRestart),
     GK_SETTING(curve.allowed_clients, kRestart),
     GK_SETTING(curve.allowed_clients_file, kRestart),
+    // The status writer reads these once, at start.
+    GK_SETTING(changes.max_future_ms, kRestart),
+    GK_SETTING(identity.max_emails_per_user, kRestart),
 };
 
 #undef GK_SETTING

@@ -182,19 +182,29 @@ std::optional<FieldError> parse_channel(const json& event, const ChannelRegistry
 std::optional<FieldError> parse_timestamp(const json& event, std::optional<EpochMs>& out) {
   const auto it = event.find("timestamp");
   if (it == event.end() || it->is_null()) return std::nullopt;
+  // A number of the right type but out of range gets its own message: "must be ms since
+  // the epoch" would not tell a sender that sent seconds * 10^6 what is wrong.
+  constexpr std::string_view kRange =
+      "timestamp in ms since the epoch must be 0..253402300799999 (9999-12-31T23:59:59.999Z)";
   if (it->is_string()) {
     out = parse_iso8601(it->get_ref<const std::string&>());
   } else if (it->is_number_unsigned()) {
     const auto v = it->get<std::uint64_t>();
-    if (v <= static_cast<std::uint64_t>(kMaxTimestampMs)) out = static_cast<EpochMs>(v);
+    if (v > static_cast<std::uint64_t>(kMaxTimestampMs)) {
+      return error("timestamp", ErrorType::kInvalidValue, std::string(kRange));
+    }
+    out = static_cast<EpochMs>(v);
   } else if (it->is_number_integer()) {
     const auto v = it->get<std::int64_t>();
-    if (v >= 0 && v <= kMaxTimestampMs) out = v;
+    if (v < 0 || v > kMaxTimestampMs) {
+      return error("timestamp", ErrorType::kInvalidValue, std::string(kRange));
+    }
+    out = v;
   }
   if (out) return std::nullopt;
   return error("timestamp", ErrorType::kInvalidValue,
-               "timestamp must be ISO-8601 with a zone (2026-11-26T10:15:00.123Z) or ms since "
-               "the epoch");
+               "timestamp must be ISO-8601 with a zone (2026-11-26T10:15:00.123Z) between 1970 "
+               "and 9999-12-31T23:59:59.999Z, or ms since the epoch");
 }
 
 Event parse_event(const json& value, const ChannelRegistry& channels) {

@@ -17,6 +17,8 @@ nlohmann::json to_json(const SystemEvent& e) {
   j["source"] = e.source;
   j["changed"] = e.changed;
   j["properties"] = e.properties.is_object() ? e.properties : nlohmann::json::object();
+  if (e.timestamp_clamped) j["timestampClamped"] = true;
+  if (e.link_refused) j["linkRefused"] = true;
   return j;
 }
 
@@ -28,7 +30,7 @@ std::string to_msgpack(const SystemEvent& e) {
 
 std::vector<std::pair<std::string, std::string>> stream_fields(const SystemEvent& e) {
   std::vector<std::pair<std::string, std::string>> f;
-  f.reserve(9);
+  f.reserve(11);
   f.emplace_back("event", e.event);
   if (!e.id.empty()) f.emplace_back("id", e.id);
   if (!e.email.empty()) f.emplace_back("email", e.email);
@@ -39,6 +41,8 @@ std::vector<std::pair<std::string, std::string>> stream_fields(const SystemEvent
   f.emplace_back("changed", e.changed ? "true" : "false");
   f.emplace_back("properties",
                  safe_dump(e.properties.is_object() ? e.properties : nlohmann::json::object()));
+  if (e.timestamp_clamped) f.emplace_back("timestampClamped", "true");
+  if (e.link_refused) f.emplace_back("linkRefused", "true");
   return f;
 }
 

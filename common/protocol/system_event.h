@@ -23,6 +23,10 @@ struct SystemEvent {
   std::string source;  // "api", "event" or "esp"
   bool changed = false;
   nlohmann::json properties = nlohmann::json::object();
+  // Written only when true (`timestampClamped`, `linkRefused`): the event's time was past the
+  // bound and `timestamp` is the time of receipt; the email was not linked to the user.
+  bool timestamp_clamped = false;
+  bool link_refused = false;
 };
 
 // The JSON-shaped map: the keys above with `channel.type` and `businessUnit` spelled as the

@@ -57,9 +57,21 @@ local function is_set(v)
   return v ~= nil and v ~= false and v ~= '' and v ~= '0' and string.lower(v) ~= 'false'
 end
 
+-- Times past this (the writer's clock + changes.max_future_ms; each script sets it from its
+-- arguments) were written by a bad clock, by hand or by another job: they count as 0, so
+-- they cannot outrank a real change, and the first real change heals the field.
+local horizon = math.huge
+
+-- A stored change time as a number; missing, garbled or past the horizon counts as 0.
+local function real_time(t)
+  t = tonumber(t)
+  if t == nil or t > horizon then return 0 end
+  return t
+end
+
 -- A field's time; missing or garbled counts as 0, so any timed change wins over it.
 local function stamp(key, f)
-  return tonumber(redis.call('HGET', key, f .. ':ts')) or 0
+  return real_time(redis.call('HGET', key, f .. ':ts'))
 end
 
 -- Merges a lead's fields (a flat HGETALL list) into a user's hash: per status field the
@@ -69,7 +81,7 @@ local function merge_fields(into, flat)
   for i = 1, #flat, 2 do h[flat[i]] = flat[i + 1] end
   for f, v in pairs(h) do
     if not string.find(f, ':', 1, true) then
-      local from_ts = tonumber(h[f .. ':ts']) or 0
+      local from_ts = real_time(h[f .. ':ts'])
       if redis.call('HEXISTS', into, f) == 0 or from_ts > stamp(into, f) then
         redis.call('HSET', into, f, v)
         if from_ts > 0 then

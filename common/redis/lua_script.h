@@ -30,8 +30,9 @@ class LuaScript {
 };
 
 // The Lua helpers every status script starts with: is_set(v) reads a stored value the way
-// the message path does, stamp(key, field) is a field's change time (0 when missing),
-// merge_fields(into, flat) merges a lead's HGETALL into a user (newer change per field).
+// the message path does, stamp(key, field) is a field's change time (0 when missing or past
+// `horizon`, which a script sets from its arguments), merge_fields(into, flat) merges a
+// lead's HGETALL into a user (newer change per field).
 std::string_view lua_status_prelude() noexcept;
 
 }  // namespace gk

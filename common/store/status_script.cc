@@ -20,10 +20,13 @@ namespace {
 // server's path; a cluster takes the steps of status_write_cluster.cc instead.
 constexpr std::string_view kScript = R"lua(
 -- ARGV: prefix, bu, external id, email (lower-case), field ('' = link only), value '1'/'0',
---       ts (ms), history length, history entry head (JSON text ending in a comma)
+--       ts (ms), history length, history entry head (JSON text ending in a comma),
+--       horizon (the writer's now + changes.max_future_ms), emails linked per user at most
 local prefix, bu, id, email = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local field, value, ts_text = ARGV[5], ARGV[6], ARGV[7]
 local ts, keep, entry_head = tonumber(ARGV[7]), tonumber(ARGV[8]), ARGV[9]
+horizon = tonumber(ARGV[10]) or horizon
+local max_links = tonumber(ARGV[11]) or 100
 
 local function user_key(uid) return prefix .. 'u:' .. bu .. ':' .. uid end
 local function lead_key(mail) return prefix .. 'l:' .. bu .. ':' .. mail end
@@ -36,7 +39,13 @@ local function merge(from, into)
   redis.call('DEL', from)
 end
 
+-- False, and nothing done, when the user already has max_links other emails: every write for
+-- the user walks that set, so it must stay bounded.
 local function link(uid, mail)
+  if redis.call('SISMEMBER', emails_key(uid), mail) == 0 and
+     redis.call('SCARD', emails_key(uid)) >= max_links then
+    return false
+  end
   local link_key = prefix .. 'id:' .. bu .. ':' .. mail
   local previous = redis.call('GET', link_key)
   if previous ~= uid then
@@ -45,6 +54,7 @@ local function link(uid, mail)
   end
   redis.call('SADD', emails_key(uid), mail)
   if redis.call('EXISTS', lead_key(mail)) == 1 then merge(lead_key(mail), user_key(uid)) end
+  return true
 end
 
 -- Last writer wins by time: an equal time applies too, so a retried write is idempotent.
@@ -58,13 +68,14 @@ local function apply(key)
 end
 
 local target, history
+local refused = false
 if id ~= '' then
-  if email ~= '' then link(id, email) end
+  if email ~= '' then refused = not link(id, email) end
 else
   local linked = redis.call('GET', prefix .. 'id:' .. bu .. ':' .. email)
   if linked and linked ~= '' then
     id = linked
-    link(id, email)
+    refused = not link(id, email)
   end
 end
 if id ~= '' then
@@ -74,9 +85,13 @@ else
   target = lead_key(email)
   history = prefix .. 'h:l:' .. bu .. ':' .. email
 end
-if field == '' then return {0, 0} end
+if field == '' then return {0, 0, refused and 1 or 0} end
 
 local old, applied = apply(target)
+if refused then
+  -- Not linked, so readers by email alone look at the lead: an opt-out must be there too.
+  local _, _ = apply(lead_key(email))
+end
 if id ~= '' then
   -- A lead record of a linked email may have been written again since the merge (by another
   -- job); the same change goes there too, so an Opt In cannot leave an older opt-out behind.
@@ -90,7 +105,7 @@ end
 redis.call('LPUSH', history, entry_head .. '"old":' .. tostring(old) .. ',"applied":' ..
   tostring(applied) .. '}')
 redis.call('LTRIM', history, 0, keep - 1)
-return {old and 1 or 0, applied and 1 or 0}
+return {old and 1 or 0, applied and 1 or 0, refused and 1 or 0}
 )lua";
 
 const LuaScript& single_server_script() {
@@ -116,11 +131,21 @@ std::string entry_head(const StatusWrite& w) {
 
 }  // namespace
 
+EpochMs clamp_change_time(EpochMs ts, EpochMs received, EpochMs now, EpochMs max_future_ms,
+                          bool& clamped) noexcept {
+  const EpochMs horizon = now + max_future_ms;
+  clamped = ts > horizon;
+  if (!clamped) return ts;
+  return received > 0 && received <= horizon ? received : now;
+}
+
 std::optional<StatusWriteResult> parse_status_reply(const redisReply* reply, bool value,
                                                     std::string& error) {
-  if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
-      reply->element[0]->type != REDIS_REPLY_INTEGER ||
-      reply->element[1]->type != REDIS_REPLY_INTEGER) {
+  const auto integer_at = [&](std::size_t i) {
+    return reply->element[i]->type == REDIS_REPLY_INTEGER;
+  };
+  if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 2 || reply->elements > 3 ||
+      !integer_at(0) || !integer_at(1) || (reply->elements == 3 && !integer_at(2))) {
     error = "status script: " + describe_reply(reply);
     return std::nullopt;
   }
@@ -129,22 +154,43 @@ std::optional<StatusWriteResult> parse_status_reply(const redisReply* reply, boo
   r.new_value = value;
   r.applied = reply->element[1]->integer != 0;
   r.changed = r.applied && r.old_value != r.new_value;
+  r.link_refused = reply->elements == 3 && reply->element[2]->integer != 0;
   return r;
 }
 
 std::optional<StatusWriteResult> run_status_script(RedisRouter& redis, const RedisConfig& config,
-                                                   const StatusWrite& w, std::string& error) {
+                                                   const StatusWrite& write, std::string& error,
+                                                   const StatusLimits& limits) {
+  const EpochMs now = limits.now > 0 ? limits.now : now_ms();
+  // Here, where every path passes, so that no way in (API, events, ESP feedback, imports,
+  // links) can store a time that would outrank every real change after it.
+  bool clamped = false;
+  StatusWrite w = write;
+  w.ts = clamp_change_time(write.ts, write.received, now, limits.max_future_ms, clamped);
+  const EpochMs horizon = now + limits.max_future_ms;
   const std::string head = w.field.empty() ? std::string() : entry_head(w);
-  if (redis.cluster()) return run_cluster_status_write(redis, config, w, head, error);
-  const std::string email = lower_email(w.email);
-  const std::string ts = std::to_string(w.ts);
-  const std::string keep = std::to_string(config.history_length);
-  auto reply = single_server_script().run(
-      redis, {},
-      {config.key_prefix, w.bu, w.external_id, email, w.field, w.value ? "1" : "0", ts, keep, head},
-      error);
-  if (!reply) return std::nullopt;
-  return parse_status_reply(reply.get(), w.value, error);
+  std::optional<StatusWriteResult> result;
+  if (redis.cluster()) {
+    result = run_cluster_status_write(redis, config, w, head, horizon, limits.max_emails_per_user,
+                                      error);
+  } else {
+    const std::string email = lower_email(w.email);
+    const std::string ts = std::to_string(w.ts);
+    const std::string keep = std::to_string(config.history_length);
+    const std::string horizon_text = std::to_string(horizon);
+    const std::string max_links = std::to_string(limits.max_emails_per_user);
+    auto reply =
+        single_server_script().run(redis, {},
+                                   {config.key_prefix, w.bu, w.external_id, email, w.field,
+                                    w.value ? "1" : "0", ts, keep, head, horizon_text, max_links},
+                                   error);
+    if (reply) result = parse_status_reply(reply.get(), w.value, error);
+  }
+  if (result) {
+    result->ts = w.ts;
+    result->timestamp_clamped = clamped;
+  }
+  return result;
 }
 
 }  // namespace gk

@@ -29,20 +29,42 @@ struct StatusWrite {
 
 // What the script did to the addressed record.
 struct StatusWriteResult {
-  bool old_value = false;  // stored before the write
-  bool new_value = false;  // requested
-  bool applied = false;    // false: an equal or newer change was already stored
-  bool changed = false;    // applied and the stored value differs from before
+  bool old_value = false;          // stored before the write
+  bool new_value = false;          // requested
+  bool applied = false;            // false: an equal or newer change was already stored
+  bool changed = false;            // applied and the stored value differs from before
+  EpochMs ts = 0;                  // the time the change was compared and stored with
+  bool timestamp_clamped = false;  // `ts` is the time of receipt, not the far-future time given
+  // The email was not linked: the user is at max_emails_per_user. The change went to the
+  // user and to the email's lead record.
+  bool link_refused = false;
 };
 
-// One status change: on a single server one atomic script (resolve, link, merge, write,
-// history); on a cluster the idempotent steps of status_write_cluster.h. On failure returns
-// nullopt and says why in `error`; the router may then be broken (`redis.ok()`), which is
-// the caller's cue to replace it.
-std::optional<StatusWriteResult> run_status_script(RedisRouter& redis, const RedisConfig& config,
-                                                   const StatusWrite& write, std::string& error);
+// The bounds a status write keeps ([changes], [identity] in the configuration).
+struct StatusLimits {
+  EpochMs now = 0;  // the writer's clock; 0: read at the call
+  EpochMs max_future_ms = 300000;
+  std::size_t max_emails_per_user = 100;
+};
 
-// The scripts' reply {old, applied} as a result.
+// A change time past now + max_future_ms becomes the time of receipt (now, if `received` is
+// unset or itself past the bound); `clamped` says whether it did. Times within the bound are
+// kept as given. Refusing would lose a real opt-out from a producer with a bad clock;
+// clamping keeps it and still lets every later real change win.
+EpochMs clamp_change_time(EpochMs ts, EpochMs received, EpochMs now, EpochMs max_future_ms,
+                          bool& clamped) noexcept;
+
+// One status change: on a single server one atomic script (resolve, link, merge, write,
+// history); on a cluster the idempotent steps of status_write_cluster.h. Every path keeps
+// `limits`: the change time is clamped (clamp_change_time), a stored time past the bound
+// counts as older than any real change, and a user at max_emails_per_user gets no new
+// email linked. On failure returns nullopt and says why in `error`; the router may then be
+// broken (`redis.ok()`), which is the caller's cue to replace it.
+std::optional<StatusWriteResult> run_status_script(RedisRouter& redis, const RedisConfig& config,
+                                                   const StatusWrite& write, std::string& error,
+                                                   const StatusLimits& limits = {});
+
+// The scripts' reply {old, applied[, link refused]} as a result.
 std::optional<StatusWriteResult> parse_status_reply(const redisReply* reply, bool value,
                                                     std::string& error);
 

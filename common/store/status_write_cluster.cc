@@ -13,10 +13,11 @@ namespace {
 // is idempotent. With a second key the history entry is pushed in the same script.
 constexpr std::string_view kApply = R"lua(
 -- KEYS: status hash [, history list]; ARGV: field, value, ts, history length, entry head,
---       '1' to touch only an existing hash (a linked lead)
+--       '1' to touch only an existing hash (a linked lead), horizon (see the prelude)
 local key, history = KEYS[1], KEYS[2]
 local field, value, ts_text = ARGV[1], ARGV[2], ARGV[3]
 local ts, keep, head = tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
+horizon = tonumber(ARGV[7]) or horizon
 if ARGV[6] == '1' and redis.call('EXISTS', key) == 0 then return {0, 0} end
 local old = is_set(redis.call('HGET', key, field))
 local applied = ts >= stamp(key, field)
@@ -29,10 +30,13 @@ end
 return {old and 1 or 0, applied and 1 or 0}
 )lua";
 
-// A lead's statuses (ARGV, as HGETALL gave them) into its user, by the rule of
-// merge_fields, the same as the single-server merge.
+// A lead's statuses (ARGV after the horizon, as HGETALL gave them) into its user, by the rule
+// of merge_fields, the same as the single-server merge.
 constexpr std::string_view kMerge = R"lua(
-merge_fields(KEYS[1], ARGV)
+horizon = tonumber(ARGV[1]) or horizon
+local flat = {}
+for i = 2, #ARGV do flat[#flat + 1] = ARGV[i] end
+merge_fields(KEYS[1], flat)
 return 1
 )lua";
 
@@ -93,8 +97,25 @@ std::vector<std::string> strings_of(const redisReply* reply) {
 // which is safe: readers OR it in, and the user's changes reach it (step 4).
 constexpr int kMergeAttempts = 3;
 
+// Whether linking `email` to `uid` would take the user past `max_links` emails. Not atomic
+// with the SADD that follows: writers racing on one user can overshoot by their number,
+// which keeps the set bounded all the same.
+std::optional<bool> link_refused(RedisRouter& redis, const RedisConfig& config, std::string_view bu,
+                                 const std::string& uid, const std::string& email,
+                                 std::size_t max_links, std::string& error) {
+  const std::string emails = linked_emails_key(config.key_prefix, bu, uid);
+  auto member =
+      checked(redis.command(emails, {"SISMEMBER", emails, email}), redis, "SISMEMBER", error);
+  if (!member) return std::nullopt;
+  if (member->type == REDIS_REPLY_INTEGER && member->integer == 1) return false;
+  auto size = checked(redis.command(emails, {"SCARD", emails}), redis, "SCARD", error);
+  if (!size) return std::nullopt;
+  return size->type == REDIS_REPLY_INTEGER && static_cast<std::size_t>(size->integer) >= max_links;
+}
+
 bool link(RedisRouter& redis, const RedisConfig& config, std::string_view bu,
-          const std::string& uid, const std::string& email, std::string& error) {
+          const std::string& uid, const std::string& email, const std::string& horizon,
+          std::string& error) {
   std::string link, lead, user;
   link_key(link, config.key_prefix, bu, email);
   lead_key(lead, config.key_prefix, bu, email);
@@ -112,7 +133,8 @@ bool link(RedisRouter& redis, const RedisConfig& config, std::string_view bu,
     if (!fields) return false;
     flat = strings_of(fields.get());
     if (flat.empty()) return true;
-    const std::vector<std::string_view> args(flat.begin(), flat.end());
+    std::vector<std::string_view> args = {horizon};
+    args.insert(args.end(), flat.begin(), flat.end());
     return checked(merge_script().run(redis, {user}, args, error), redis, "merge", error) !=
            nullptr;
   };
@@ -145,12 +167,11 @@ bool link(RedisRouter& redis, const RedisConfig& config, std::string_view bu,
 
 }  // namespace
 
-std::optional<StatusWriteResult> run_cluster_status_write(RedisRouter& redis,
-                                                          const RedisConfig& config,
-                                                          const StatusWrite& w,
-                                                          std::string_view entry_head,
-                                                          std::string& error) {
+std::optional<StatusWriteResult> run_cluster_status_write(
+    RedisRouter& redis, const RedisConfig& config, const StatusWrite& w,
+    std::string_view entry_head, EpochMs horizon, std::size_t max_links, std::string& error) {
   const std::string email = lower_email(w.email);
+  const std::string horizon_text = std::to_string(horizon);
   std::string uid = w.external_id;
   if (uid.empty() && !email.empty()) {
     std::string link;
@@ -159,10 +180,20 @@ std::optional<StatusWriteResult> run_cluster_status_write(RedisRouter& redis,
     if (!linked) return std::nullopt;
     if (linked->type == REDIS_REPLY_STRING) uid.assign(linked->str, linked->len);
   }
-  if (!uid.empty() && !email.empty() && !link(redis, config, w.bu, uid, email, error)) {
-    return std::nullopt;
+  bool refused = false;
+  if (!uid.empty() && !email.empty()) {
+    const auto over = link_refused(redis, config, w.bu, uid, email, max_links, error);
+    if (!over) return std::nullopt;
+    refused = *over;
+    if (!refused && !link(redis, config, w.bu, uid, email, horizon_text, error)) {
+      return std::nullopt;
+    }
   }
-  if (w.field.empty()) return StatusWriteResult{};
+  if (w.field.empty()) {
+    StatusWriteResult link_only;
+    link_only.link_refused = refused;
+    return link_only;
+  }
 
   const bool lead = uid.empty();
   std::string target;
@@ -176,12 +207,24 @@ std::optional<StatusWriteResult> run_cluster_status_write(RedisRouter& redis,
   const std::string ts = std::to_string(w.ts);
   const std::string keep = std::to_string(config.history_length);
   const std::string_view value = w.value ? "1" : "0";
-  auto reply = checked(apply_script().run(redis, {target, history},
-                                          {w.field, value, ts, keep, entry_head, "0"}, error),
-                       redis, "status write", error);
+  auto reply =
+      checked(apply_script().run(redis, {target, history},
+                                 {w.field, value, ts, keep, entry_head, "0", horizon_text}, error),
+              redis, "status write", error);
   if (!reply) return std::nullopt;
   auto result = parse_status_reply(reply.get(), w.value, error);
   if (!result || lead) return result;
+  result->link_refused = refused;
+  if (refused) {
+    // Not linked, so readers by email alone look at the lead: an opt-out must be there too.
+    std::string unlinked;
+    lead_key(unlinked, config.key_prefix, w.bu, email);
+    if (!checked(apply_script().run(redis, {unlinked},
+                                    {w.field, value, ts, keep, "", "0", horizon_text}, error),
+                 redis, "unlinked lead write", error)) {
+      return std::nullopt;
+    }
+  }
 
   // A lead of a linked email may have been written again since its merge (by another job):
   // the same change goes there too, so an Opt In cannot leave an older opt-out behind.
@@ -191,7 +234,8 @@ std::optional<StatusWriteResult> run_cluster_status_write(RedisRouter& redis,
   for (const std::string& mail : strings_of(members.get())) {
     std::string other;
     lead_key(other, config.key_prefix, w.bu, mail);
-    if (!checked(apply_script().run(redis, {other}, {w.field, value, ts, keep, "", "1"}, error),
+    if (!checked(apply_script().run(redis, {other},
+                                    {w.field, value, ts, keep, "", "1", horizon_text}, error),
                  redis, "linked lead write", error)) {
       return std::nullopt;
     }

@@ -1,5 +1,6 @@
 #include "common/util/timestamp.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
@@ -111,11 +112,14 @@ std::optional<EpochMs> parse_iso8601(std::string_view s) noexcept {
   const std::int64_t days = days_from_civil(year, month, day);
   const std::int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
   if (secs < 0) return std::nullopt;
-  return secs * 1000 + millis;
+  // `9999-12-31T23:30:00-01:00` is in the year 10000.
+  const EpochMs ms = secs * 1000 + millis;
+  if (ms > kMaxEpochMs) return std::nullopt;
+  return ms;
 }
 
 std::string format_iso8601(EpochMs ms) {
-  if (ms < 0) ms = 0;
+  ms = std::clamp<EpochMs>(ms, 0, kMaxEpochMs);
   const std::int64_t secs = ms / 1000;
   const std::int64_t days = secs / 86400;
   const std::int64_t rem = secs % 86400;

@@ -44,7 +44,7 @@ std::optional<StatusWriteResult> EventProcessor::write_with_retry(const StatusWr
 }
 
 void EventProcessor::publish(const Identity& who, const Event& event, std::string_view name,
-                             std::string_view channel, EpochMs ts, bool changed) {
+                             std::string_view channel, EpochMs ts, const EventOutcome& outcome) {
   SystemEvent e;
   e.event = std::string(name);
   e.id = who.external_id;
@@ -53,8 +53,10 @@ void EventProcessor::publish(const Identity& who, const Event& event, std::strin
   e.channel = std::string(channel);
   e.timestamp = ts;
   e.source = std::string(event_source(event));
-  e.changed = changed;
+  e.changed = outcome.changed;
   e.properties = event.properties;
+  e.timestamp_clamped = outcome.timestamp_clamped;
+  e.link_refused = outcome.link_refused;
   status_.publish(e);
 }
 
@@ -69,12 +71,16 @@ std::vector<EventOutcome> EventProcessor::process(const EventBody& body, EpochMs
                                         [](const Event& e) { return e.accepted(); });
   // A body naming both an external id and an email links them (PROTOCOL.md 2), even when
   // none of its events changes a status.
+  bool link_refused = false;
   if (any_accepted && !who.external_id.empty() && !who.email.empty()) {
     StatusWrite link;
     link.bu = who.bu;
     link.external_id = who.external_id;
     link.email = who.email;
-    failed = !write_with_retry(link, retry);
+    link.source = "event";
+    const auto linked = write_with_retry(link, retry);
+    failed = !linked;
+    link_refused = linked && linked->link_refused;
   }
 
   for (std::size_t i = 0; i < body.events.size(); ++i) {
@@ -90,7 +96,11 @@ std::vector<EventOutcome> EventProcessor::process(const EventBody& body, EpochMs
       count(event, "store_unavailable");
       continue;
     }
-    const EpochMs ts = event.timestamp.value_or(received);
+    // Clamped here rather than only in the write, so that events that change no status are
+    // published with a sane time too.
+    const EpochMs ts = status_.change_time(event.timestamp.value_or(received), received,
+                                           event_source(event), out.timestamp_clamped);
+    out.link_refused = link_refused;
     std::string channel = event.channel;
     if (auto change = status_change(event, channels_)) {
       StatusWrite w;
@@ -112,14 +122,15 @@ std::vector<EventOutcome> EventProcessor::process(const EventBody& body, EpochMs
         continue;
       }
       out.changed = result->changed;
+      out.link_refused = out.link_refused || result->link_refused;
       if (change->field != kBlacklistField) channel = change->field;
     }
     out.status = Status::kAccepted;
     count(event, "accepted");
-    publish(who, event, event.name, channel, ts, out.changed);
+    publish(who, event, event.name, channel, ts, out);
     // ESP feedback is also a platform opt-out: subscribers of `Opt Out` must hear of it.
     if (event.kind == EventKind::kMailUnsubscribe) {
-      publish(who, event, kOptOutEvent, channel, ts, out.changed);
+      publish(who, event, kOptOutEvent, channel, ts, out);
     }
   }
   return outcomes;

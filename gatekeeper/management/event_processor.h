@@ -18,6 +18,8 @@ struct EventOutcome {
   enum class Status { kAccepted, kRejected, kStoreUnavailable };
   Status status = Status::kAccepted;
   bool changed = false;
+  bool timestamp_clamped = false;  // dated past the bound: stored with the time of receipt
+  bool link_refused = false;       // the email was not linked (identity.max_emails_per_user)
 };
 
 // How hard to try when the store fails: the HTTP API answers 503 at once and lets the
@@ -46,7 +48,7 @@ class EventProcessor {
   std::optional<StatusWriteResult> write_with_retry(const StatusWrite& write,
                                                     const RetryPolicy& retry);
   void publish(const Identity& who, const Event& event, std::string_view name,
-               std::string_view channel, EpochMs ts, bool changed);
+               std::string_view channel, EpochMs ts, const EventOutcome& outcome);
   void count(const Event& event, std::string_view result);
 
   const ChannelRegistry& channels_;

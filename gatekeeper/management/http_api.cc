@@ -49,6 +49,8 @@ json result_json(std::size_t index, const Event& event, const EventOutcome& outc
     case EventOutcome::Status::kAccepted:
       r["status"] = "accepted";
       r["changed"] = outcome.changed;
+      if (outcome.timestamp_clamped) r["timestampClamped"] = true;
+      if (outcome.link_refused) r["linkRefused"] = true;
       break;
     case EventOutcome::Status::kRejected:
       r["status"] = "rejected";
@@ -262,9 +264,10 @@ void HttpApi::put_status(const httplib::Request& req, httplib::Response& res,
   e.id = w.external_id;
   e.bu = w.bu;
   if (field != kBlacklistField) e.channel = field;
-  e.timestamp = now;
+  e.timestamp = result->ts;
   e.source = "api";
   e.changed = result->changed;
+  e.timestamp_clamped = result->timestamp_clamped;
   status_.publish(e);
 
   // The stored value after the call: normally the one asked for; the old one if a change
@@ -273,6 +276,7 @@ void HttpApi::put_status(const httplib::Request& req, httplib::Response& res,
                  {"changed", result->changed},
                  {"applied", result->applied}};
   if (field != kBlacklistField) answer["channelType"] = field;
+  if (result->timestamp_clamped) answer["timestampClamped"] = true;
   reply(res, 200, answer);
 }
 

@@ -39,6 +39,16 @@ struct ManagementMetrics {
         http_requests(prometheus::BuildCounter()
                           .Name("gk_http_requests_total")
                           .Help("API requests by route template and status code.")
+                          .Register(registry)),
+        timestamps_clamped(prometheus::BuildCounter()
+                               .Name("gk_change_timestamps_clamped_total")
+                               .Help("Changes dated past now + changes.max_future_ms, stored "
+                                     "with the time of receipt instead, by source.")
+                               .Register(registry)),
+        links_refused(prometheus::BuildCounter()
+                          .Name("gk_links_refused_total")
+                          .Help("Status writes whose email was not linked because the user "
+                                "has identity.max_emails_per_user emails, by source.")
                           .Register(registry)) {}
 
   prometheus::Family<prometheus::Counter>& event_bodies;
@@ -47,6 +57,8 @@ struct ManagementMetrics {
   prometheus::Family<prometheus::Counter>& store_errors;
   prometheus::Family<prometheus::Counter>& system_events;
   prometheus::Family<prometheus::Counter>& http_requests;
+  prometheus::Family<prometheus::Counter>& timestamps_clamped;
+  prometheus::Family<prometheus::Counter>& links_refused;
 };
 
 }  // namespace gk

@@ -67,14 +67,59 @@ void StatusService::store_error(const char* operation, const std::string& error)
   }
 }
 
-std::optional<StatusWriteResult> StatusService::write(const StatusWrite& w, std::string& error) {
+StatusLimits StatusService::limits() const noexcept {
+  StatusLimits l;
+  l.now = now_ms();
+  l.max_future_ms = config_.changes.max_future_ms;
+  l.max_emails_per_user = config_.identity.max_emails_per_user;
+  return l;
+}
+
+EpochMs StatusService::change_time(EpochMs ts, EpochMs received, std::string_view source,
+                                   bool& clamped) {
+  const StatusLimits l = limits();
+  const EpochMs out = clamp_change_time(ts, received, l.now, l.max_future_ms, clamped);
+  if (clamped) {
+    metrics_.timestamps_clamped.Add({{"source", std::string(source)}}).Increment();
+    std::uint64_t suppressed = 0;
+    // The time only: who the change is for is personal data and stays out of the log.
+    if (clamp_log_.allow(suppressed)) {
+      spdlog::warn(
+          "change from source {} dated {} is past the clock + changes.max_future_ms ({} ms); "
+          "stored with the time of receipt {} ({} similar suppressed)",
+          source, format_iso8601(ts), l.max_future_ms, format_iso8601(out), suppressed);
+    }
+  }
+  return out;
+}
+
+std::optional<StatusWriteResult> StatusService::write(const StatusWrite& request,
+                                                      std::string& error) {
+  StatusWrite w = request;
+  bool clamped = false;
+  w.ts = change_time(request.ts, request.received, request.source, clamped);
   auto result = run("write", error, [&](RedisRouter& conn, std::string& err) {
-    return run_status_script(conn, config_.redis, w, err);
+    return run_status_script(conn, config_.redis, w, err, limits());
   });
-  if (result && !w.field.empty()) {
+  if (!result) return result;
+  // The script clamps too (for callers that bypass this service); here it already had no
+  // cause to.
+  result->timestamp_clamped = result->timestamp_clamped || clamped;
+  if (!w.field.empty()) {
     metrics_.status_changes
         .Add({{"source", w.source}, {"changed", result->changed ? "true" : "false"}})
         .Increment();
+  }
+  if (result->link_refused) {
+    metrics_.links_refused.Add({{"source", w.source}}).Increment();
+    std::uint64_t suppressed = 0;
+    if (link_log_.allow(suppressed)) {
+      spdlog::warn(
+          "email not linked: the user already has identity.max_emails_per_user ({}) emails; "
+          "the change went to the user and to the email's lead record (source {}, {} similar "
+          "suppressed)",
+          config_.identity.max_emails_per_user, w.source, suppressed);
+    }
   }
   return result;
 }
@@ -126,7 +171,13 @@ std::optional<std::vector<nlohmann::json>> StatusService::history(bool lead, std
   });
 }
 
-void StatusService::publish(const SystemEvent& event) {
+void StatusService::publish(const SystemEvent& original) {
+  // Callers publish the time they stored (change_time); this is the last guard, so no
+  // subscriber ever hears of a change dated past the bound.
+  SystemEvent event = original;
+  bool clamped = false;
+  event.timestamp =
+      clamp_change_time(event.timestamp, 0, now_ms(), config_.changes.max_future_ms, clamped);
   // The durable record first: whoever is notified on the PUB socket can then find the
   // event in the stream already.
   append_to_stream(event);

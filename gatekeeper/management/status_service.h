@@ -37,7 +37,12 @@ class StatusService {
   void bind();
 
   // One atomic status write; nullopt (and `error`) when the store cannot be reached or fails.
+  // Every status change passes here: a far-future time is clamped (change_time) and a
+  // refused link is counted and logged.
   std::optional<StatusWriteResult> write(const StatusWrite& write, std::string& error);
+  // The time a change is stored and published with: `ts`, or the time of receipt when `ts`
+  // lies past now + changes.max_future_ms (then `clamped`, counted by `source` and logged).
+  EpochMs change_time(EpochMs ts, EpochMs received, std::string_view source, bool& clamped);
   // The hash of a full user; empty when the user has none.
   std::optional<Fields> read_user(std::string_view bu, std::string_view external_id,
                                   std::string& error);
@@ -80,6 +85,7 @@ class StatusService {
       -> decltype(op(std::declval<RedisRouter&>(), error));
   void store_error(const char* operation, const std::string& error);
   void append_to_stream(const SystemEvent& event);
+  StatusLimits limits() const noexcept;
 
   const Config& config_;
   ManagementMetrics& metrics_;
@@ -95,6 +101,8 @@ class StatusService {
 
   LogLimiter store_log_;
   LogLimiter pub_log_;
+  LogLimiter clamp_log_;
+  LogLimiter link_log_;
 };
 
 }  // namespace gk
