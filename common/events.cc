@@ -2,7 +2,11 @@
 
 #include <msgpack.hpp>
 
+#include <algorithm>
+#include <array>
 #include <exception>
+
+#include "common/identity.h"
 
 namespace gk {
 
@@ -44,14 +48,40 @@ bool json_depth_ok(std::string_view s) noexcept {
   return true;
 }
 
-// nlohmann's messages start with "[json.exception.parse_error.101] "; the rest is the part
-// a client can act on.
-std::string without_exception_id(const char* what) {
-  std::string_view s(what);
+// The names nlohmann gives tokens in "; expected <token>": fixed texts, never input.
+constexpr std::array<std::string_view, 16> kTokenNames = {
+    "<uninitialized>", "true literal", "false literal", "null literal",
+    "string literal",  "number literal", "'['", "'{'", "']'", "'}'", "':'", "','",
+    "<parse error>",   "end of input",   "'[', '{', or a literal", "unknown token"};
+
+// A parse error a client can act on, without a byte of the input: nlohmann's text quotes
+// what it read ("last read: 'pat@exa'"), which may be an email address and would reach the
+// answer and the logs. Kept: the kind of error (fixed texts of nlohmann), what was expected
+// if that is one of its token names, and the byte position.
+std::string describe_parse_error(const json::parse_error& e) {
+  std::string_view s(e.what());
   if (const auto end = s.find("] "); !s.empty() && s.front() == '[' && end != s.npos) {
     s.remove_prefix(end + 2);
   }
-  return std::string(s);
+  // "parse error at line 1, column 5: syntax error while parsing value - invalid literal;
+  // last read: '...'; expected ..."
+  if (const auto colon = s.find(": "); colon != s.npos) s.remove_prefix(colon + 2);
+  std::string_view expected;
+  if (const auto last = s.find("; last read: "); last != s.npos) {
+    const std::string_view tail = s.substr(last);
+    if (const auto exp = tail.rfind("; expected "); exp != tail.npos) {
+      const std::string_view name = tail.substr(exp + 11);
+      for (std::string_view known : kTokenNames) {
+        if (name == known) expected = name;
+      }
+    }
+    s = s.substr(0, last);
+  }
+  std::string out = "body is not valid JSON: ";
+  out.append(s);
+  if (!expected.empty()) out.append("; expected ").append(expected);
+  out.append(" (at byte ").append(std::to_string(e.byte)).append(")");
+  return out;
 }
 
 std::optional<json> decode(std::string_view bytes, FieldError& err) {
@@ -72,9 +102,13 @@ std::optional<json> decode(std::string_view bytes, FieldError& err) {
     }
     try {
       return json::parse(bytes);
+    } catch (const json::parse_error& e) {
+      err = error("body", ErrorType::kInvalidFormat, describe_parse_error(e));
+      return std::nullopt;
     } catch (const json::exception& e) {
+      // Other kinds (e.g. out_of_range 406, a number too large) also quote the input.
       err = error("body", ErrorType::kInvalidFormat,
-                  "body is not valid JSON: " + without_exception_id(e.what()));
+                  "body is not valid JSON (error " + std::to_string(e.id) + ")");
       return std::nullopt;
     }
   }
@@ -111,13 +145,31 @@ std::optional<FieldError> optional_string(const json& obj, const char* key, std:
   return std::nullopt;
 }
 
+// The rules of common/identity.h; an email is kept normalised, so keys, links and the
+// system events all carry the one spelling.
 std::optional<FieldError> parse_identity(const json& body, Identity& id) {
   if (auto e = optional_string(body, "id", id.external_id)) return e;
   if (auto e = optional_string(body, "email", id.email)) return e;
   if (auto e = optional_string(body, "businessUnit", id.bu)) return e;
-  if (id.external_id.empty() && id.email.empty()) {
+  // An empty string counts as absent, as it always has; whitespace alone is a broken email.
+  const bool email_given = !id.email.empty();
+  if (id.external_id.empty() && !email_given) {
     return error("id", ErrorType::kMissingValue,
                  "body names no person: give id (external id) or email");
+  }
+  if (auto e = business_unit_error("businessUnit", id.bu); !e.empty()) {
+    return error("businessUnit", ErrorType::kInvalidValue, std::move(e));
+  }
+  if (!id.external_id.empty()) {
+    if (auto e = external_id_error("id", id.external_id); !e.empty()) {
+      return error("id", ErrorType::kInvalidValue, std::move(e));
+    }
+  }
+  if (email_given) {
+    if (auto e = email_error("email", id.email); !e.empty()) {
+      return error("email", ErrorType::kInvalidValue, std::move(e));
+    }
+    id.email = normalize_email(id.email);
   }
   return std::nullopt;
 }
@@ -173,8 +225,16 @@ std::optional<FieldError> parse_channel(const json& event, const ChannelRegistry
     out = std::string(kAllChannel);
   } else if (const auto index = channels.find_type(name)) {
     out = channels.name(*index);
-  } else {
+  } else if (name.size() <= 32 && std::all_of(name.begin(), name.end(), [](char c) {
+               return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                      c == '_' || c == '-' || c == '.';
+             })) {
+    // A plausible channel name is quoted to help; anything else is not echoed, as the
+    // text also reaches the logs.
     return error("channel.type", ErrorType::kUnknownValue, "unknown channel.type '" + name + "'");
+  } else {
+    return error("channel.type", ErrorType::kUnknownValue,
+                 "unknown channel.type (not a channel name)");
   }
   return std::nullopt;
 }

@@ -1,17 +1,22 @@
 #include "common/keys.h"
 
+#include <stdexcept>
+
 #include "common/cluster_slots.h"
+#include "common/identity.h"
 
 namespace gk {
 
 namespace {
 
-void append_lower(std::string& out, std::string_view s) {
-  for (char c : s) out.push_back((c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c);
-}
-
 void key(std::string& out, std::string_view prefix, std::string_view kind, std::string_view bu) {
   out.clear();
+  // The last line of defence: every entry point rejects such a business unit first, so this
+  // only fires on a caller that skipped validation, and then loudly instead of building a
+  // key that another tenant's person may own.
+  if (const auto problem = business_unit_problem(bu); !problem.empty()) {
+    throw std::invalid_argument("refusing to build a key: business unit " + std::string(problem));
+  }
   out.append(prefix).append(kind).append(bu).push_back(':');
 }
 
@@ -26,13 +31,13 @@ void user_key(std::string& out, std::string_view prefix, std::string_view bu,
 void lead_key(std::string& out, std::string_view prefix, std::string_view bu,
               std::string_view email) {
   key(out, prefix, "l:", bu);
-  append_lower(out, email);
+  append_normalized_email(out, email);
 }
 
 void link_key(std::string& out, std::string_view prefix, std::string_view bu,
               std::string_view email) {
   key(out, prefix, "id:", bu);
-  append_lower(out, email);
+  append_normalized_email(out, email);
 }
 
 std::string history_key(std::string_view prefix, bool cluster, bool lead, std::string_view bu,
@@ -61,7 +66,7 @@ std::string linked_emails_key(std::string_view prefix, std::string_view bu,
 std::string lower_email(std::string_view email) {
   std::string out;
   out.reserve(email.size());
-  append_lower(out, email);
+  append_normalized_email(out, email);
   return out;
 }
 
