@@ -49,10 +49,22 @@ bool json_depth_ok(std::string_view s) noexcept {
 }
 
 // The names nlohmann gives tokens in "; expected <token>": fixed texts, never input.
-constexpr std::array<std::string_view, 16> kTokenNames = {
-    "<uninitialized>", "true literal", "false literal", "null literal",
-    "string literal",  "number literal", "'['", "'{'", "']'", "'}'", "':'", "','",
-    "<parse error>",   "end of input",   "'[', '{', or a literal", "unknown token"};
+constexpr std::array<std::string_view, 16> kTokenNames = {"<uninitialized>",
+                                                          "true literal",
+                                                          "false literal",
+                                                          "null literal",
+                                                          "string literal",
+                                                          "number literal",
+                                                          "'['",
+                                                          "'{'",
+                                                          "']'",
+                                                          "'}'",
+                                                          "':'",
+                                                          "','",
+                                                          "<parse error>",
+                                                          "end of input",
+                                                          "'[', '{', or a literal",
+                                                          "unknown token"};
 
 // A parse error a client can act on, without a byte of the input: nlohmann's text quotes
 // what it read ("last read: 'pat@exa'"), which may be an email address and would reach the
@@ -84,6 +96,15 @@ std::string describe_parse_error(const json::parse_error& e) {
   return out;
 }
 
+// The top-level keys that decide whom a body is about and what it does. Given twice, the
+// parser would keep the last while another consumer of the same body may keep the first:
+// refused, as a repeated header key is (common/header.h).
+constexpr std::array<std::string_view, 4> kBodyKeys = {"id", "email", "businessUnit", "events"};
+
+FieldError twice(std::string_view key) {
+  return error(std::string(key), ErrorType::kInvalidFormat, std::string(key) + " is given twice");
+}
+
 std::optional<json> decode(std::string_view bytes, FieldError& err) {
   std::size_t first = 0;
   while (first < bytes.size() && (bytes[first] == ' ' || bytes[first] == '\t' ||
@@ -100,8 +121,26 @@ std::optional<json> decode(std::string_view bytes, FieldError& err) {
                   "body is nested deeper than " + std::to_string(kMaxDepth) + " levels");
       return std::nullopt;
     }
+    std::optional<std::string> repeated;
+    std::array<bool, kBodyKeys.size()> seen{};
+    const json::parser_callback_t note_keys = [&](int depth, json::parse_event_t event,
+                                                  json& parsed) {
+      if (depth != 1 || event != json::parse_event_t::key || repeated) return true;
+      const auto& key = parsed.get_ref<const std::string&>();
+      for (std::size_t i = 0; i < kBodyKeys.size(); ++i) {
+        if (key != kBodyKeys[i]) continue;
+        if (seen[i]) repeated = key;
+        seen[i] = true;
+      }
+      return true;
+    };
     try {
-      return json::parse(bytes);
+      json value = json::parse(bytes, note_keys);
+      if (repeated) {
+        err = twice(*repeated);
+        return std::nullopt;
+      }
+      return value;
     } catch (const json::parse_error& e) {
       err = error("body", ErrorType::kInvalidFormat, describe_parse_error(e));
       return std::nullopt;
@@ -117,8 +156,24 @@ std::optional<json> decode(std::string_view bytes, FieldError& err) {
   try {
     const std::size_t n = bytes.size();
     std::size_t offset = 0;
-    msgpack::unpack(bytes.data(), n, offset, nullptr, nullptr,
-                    msgpack::unpack_limit(n, n, n, n, n, kMaxDepth));
+    const msgpack::object_handle handle = msgpack::unpack(
+        bytes.data(), n, offset, nullptr, nullptr, msgpack::unpack_limit(n, n, n, n, n, kMaxDepth));
+    if (const msgpack::object& root = handle.get(); root.type == msgpack::type::MAP) {
+      std::array<bool, kBodyKeys.size()> seen{};
+      for (std::uint32_t k = 0; k < root.via.map.size; ++k) {
+        const msgpack::object& key = root.via.map.ptr[k].key;
+        if (key.type != msgpack::type::STR) continue;
+        const std::string_view name(key.via.str.ptr, key.via.str.size);
+        for (std::size_t i = 0; i < kBodyKeys.size(); ++i) {
+          if (name != kBodyKeys[i]) continue;
+          if (seen[i]) {
+            err = twice(name);
+            return std::nullopt;
+          }
+          seen[i] = true;
+        }
+      }
+    }
   } catch (const std::exception& e) {
     err =
         error("body", ErrorType::kInvalidFormat,

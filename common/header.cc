@@ -223,7 +223,8 @@ HeaderStatus HeaderDecoder::decode(const void* data, std::size_t size,
   if (id == nullptr) return HeaderStatus::kMissingId;
   if (!is_str(*id)) return HeaderStatus::kBadId;
   out.id = view(*id);
-  if (twice != nullptr) return fail(HeaderStatus::kDuplicateKey, {"header has two `", twice, "` keys"});
+  if (twice != nullptr)
+    return fail(HeaderStatus::kDuplicateKey, {"header has two `", twice, "` keys"});
   if (channel == nullptr) return HeaderStatus::kMissingChannel;
   if (!is_str(*channel) || channel->via.str.size == 0) return HeaderStatus::kBadChannel;
   out.channel = view(*channel);

@@ -39,8 +39,8 @@ enum class HeaderStatus {
   kNoIdentity,
   kBadTo,
   kBadCampaign,
-  kDuplicateKey,    // a key the gatekeeper reads appears twice; HeaderDecoder::detail names it
-  kBadIdentity,     // user.id / email / bu break common/identity.h; detail says how
+  kDuplicateKey,  // a key the gatekeeper reads appears twice; HeaderDecoder::detail names it
+  kBadIdentity,   // user.id / email / bu break common/identity.h; detail says how
 };
 
 // What is wrong, for the `detail` key of a malformed decision and for logs. For the two

@@ -128,8 +128,8 @@ bool EventConsumer::handle_one() {
     std::uint64_t suppressed = 0;
     if (!event_log_.allow(suppressed)) continue;
     if (status == EventOutcome::Status::kRejected) {
-      spdlog::warn("events socket: event {} '{}' rejected: {}: {} ({} similar suppressed)", i,
-                   name, event.error->field, event.error->message, suppressed);
+      spdlog::warn("events socket: event {} '{}' rejected: {}: {} ({} similar suppressed)", i, name,
+                   event.error->field, event.error->message, suppressed);
     } else {
       spdlog::warn(
           "events socket: event {} '{}' lost: status store unavailable after {} "

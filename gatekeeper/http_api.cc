@@ -48,7 +48,8 @@ std::string business_unit(const httplib::Request& req) {
 bool refuse(httplib::Response& res, const char* field, std::string_view problem) {
   if (problem.empty()) return false;
   reply(res, 400,
-        error_body({field, ErrorType::kInvalidValue, std::string(field) + " " + std::string(problem)}));
+        error_body(
+            {field, ErrorType::kInvalidValue, std::string(field) + " " + std::string(problem)}));
   return true;
 }
 

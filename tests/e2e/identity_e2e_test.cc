@@ -111,10 +111,11 @@ struct Rig {
   // Where a MAIL message to `user` goes: "MAIL" or "<verdict>/<reason>".
   std::string outcome(const json& user) {
     const std::string id = "m" + std::to_string(++seq);
-    const json d = decide(pack({{"id", id}, {"channel", "MAIL"}, {"user", user}, {"to", "a@b"}}),
-                          id);
+    const json d =
+        decide(pack({{"id", id}, {"channel", "MAIL"}, {"user", user}, {"to", "a@b"}}), id);
     if (d.contains("forwarded")) return "MAIL";
-    if (d.contains("verdict")) return d["verdict"].get<std::string>() + "/" + d["reason"].get<std::string>();
+    if (d.contains("verdict"))
+      return d["verdict"].get<std::string>() + "/" + d["reason"].get<std::string>();
     return "nothing";
   }
   bool eventually_outcome(const std::string& expected, const json& user) {
@@ -166,9 +167,13 @@ TEST_CASE("e2e identity: an opt-in in tenant \"T:b\" cannot clear tenant T's opt
   Rig rig;
   rig.start();
   // Tenant T's person "b:X" opts out; ':' in an external id is fine.
-  REQUIRE(rig.call("PUT", "/users/b:X/optout-status?businessUnit=T", R"({"optOut": true})")
-              .status == 200);
+  REQUIRE(
+      rig.call("PUT", "/users/b:X/optout-status?businessUnit=T", R"({"optOut": true})").status ==
+      200);
   REQUIRE(rig.hget("gk:u:T:b:X", "ALL") == "1");
+  REQUIRE(rig.probe_socket());
+  REQUIRE(rig.seen.size() == 1);  // the API's own system event
+  rig.seen.clear();
   const json victim = {{"id", "b:X"}, {"bu", "T"}};
   REQUIRE(rig.eventually_outcome("suppressed/opt_out:ALL", victim));
 
@@ -207,15 +212,16 @@ TEST_CASE("e2e identity: other separators and sizes are refused on every entry p
   rig.start();
   struct Bad {
     const char* what;
-    std::string bu;          // raw
-    std::string bu_query;    // URL-encoded
+    std::string bu;        // raw
+    std::string bu_query;  // URL-encoded
     const char* error;
   };
   const Bad bads[] = {
       {"newline", "T\n", "T%0A", "businessUnit must not contain whitespace"},
       {"tab", "T\tb", "T%09b", "businessUnit must not contain whitespace"},
       {"space", "T b", "T%20b", "businessUnit must not contain whitespace"},
-      {"too long", std::string(65, 'b'), std::string(65, 'b'), "businessUnit must be at most 64 bytes"},
+      {"too long", std::string(65, 'b'), std::string(65, 'b'),
+       "businessUnit must be at most 64 bytes"},
   };
   for (const Bad& b : bads) {
     INFO(b.what);
@@ -246,8 +252,8 @@ TEST_CASE("e2e identity: other separators and sizes are refused on every entry p
              "id", "id must be at most 256 bytes");
   expect_400(rig.call("GET", "/leads/optout-history?email=nobody"), "email",
              "email must contain exactly one '@'");
-  const json d = rig.decide(
-      pack({{"id", "long"}, {"channel", "MAIL"}, {"user", {{"id", long_id}}}}), "long");
+  const json d =
+      rig.decide(pack({{"id", "long"}, {"channel", "MAIL"}, {"user", {{"id", long_id}}}}), "long");
   CHECK(d["detail"] == "header `user.id` must be at most 256 bytes");
 
   REQUIRE(rig.probe_socket());
@@ -333,7 +339,8 @@ TEST_CASE("e2e identity: \"  Pat@Example.com\\n\" is the same person as pat@exam
   CHECK(rig.outcome({{"email", " PAT@example.COM\t"}, {"bu", "T"}}) == "suppressed/opt_out:MAIL");
 
   // The lead's history, asked for with the padded spelling.
-  const Answer h = rig.call("GET", "/leads/optout-history?email=%20%20Pat@Example.com%0A&businessUnit=T");
+  const Answer h =
+      rig.call("GET", "/leads/optout-history?email=%20%20Pat@Example.com%0A&businessUnit=T");
   REQUIRE(h.status == 200);
   REQUIRE(h.body["history"].size() == 1);
 

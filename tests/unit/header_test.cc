@@ -17,7 +17,6 @@
 #include <string>
 #include <string_view>
 #include <utility>
-#include <variant>
 #include <vector>
 
 CATCH_REGISTER_ENUM(gk::HeaderStatus, gk::HeaderStatus::kOk, gk::HeaderStatus::kTooLarge,
@@ -184,11 +183,20 @@ bool is_valid_header(const Bytes& frame, const MessageHeader& h) {
 }
 
 // A map packed by hand, so keys may repeat: each value a string or a map of strings.
+using Pairs = std::vector<std::pair<std::string, std::string>>;
 struct Entry {
+  Entry(std::string k, std::string v) : key(std::move(k)), value(std::move(v)) {}
+  Entry(std::string k, Pairs m) : key(std::move(k)), map(std::move(m)), is_map(true) {}
   std::string key;
-  std::variant<std::string, std::vector<std::pair<std::string, std::string>>> value;
+  std::string value;
+  Pairs map;
+  bool is_map = false;
 };
 using Entries = std::vector<Entry>;
+
+Entry nested(std::string key, Pairs pairs) {
+  return Entry(std::move(key), std::move(pairs));
+}
 
 Bytes pack_entries(const Entries& entries) {
   msgpack::sbuffer buffer;
@@ -196,13 +204,12 @@ Bytes pack_entries(const Entries& entries) {
   p.pack_map(static_cast<std::uint32_t>(entries.size()));
   for (const Entry& e : entries) {
     p.pack(e.key);
-    if (const auto* s = std::get_if<std::string>(&e.value)) {
-      p.pack(*s);
+    if (!e.is_map) {
+      p.pack(e.value);
       continue;
     }
-    const auto& map = std::get<1>(e.value);
-    p.pack_map(static_cast<std::uint32_t>(map.size()));
-    for (const auto& [k, v] : map) {
+    p.pack_map(static_cast<std::uint32_t>(e.map.size()));
+    for (const auto& [k, v] : e.map) {
       p.pack(k);
       p.pack(v);
     }
@@ -661,42 +668,49 @@ TEST_CASE("header: a key the gatekeeper reads may appear only once", "[header][i
   };
   const Entry id{"id", "m-1"};
   const Entry mail{"channel", "MAIL"};
-  const Entry user{"user", {{{"id", "u-1"}}}};
+  const Entry user = nested("user", {{"id", "u-1"}});
   const Case cases[] = {
       {"two users",
-       {id, mail, {"user", {{{"id", "victim"}}}}, user},
+       {id, mail, nested("user", {{"id", "victim"}}), user},
        "header has two `user` keys",
        "m-1"},
       {"two ids inside user",
-       {id, mail, {"user", {{{"id", "victim"}, {"id", "u-1"}}}}},
+       {id, mail, nested("user", {{"id", "victim"}, {"id", "u-1"}})},
        "header `user` has two `id` keys",
        "m-1"},
       {"two emails inside user",
-       {id, mail, {"user", {{{"email", "a@b.c"}, {"email", "x@y.z"}}}}},
+       {id, mail, nested("user", {{"email", "a@b.c"}, {"email", "x@y.z"}})},
        "header `user` has two `email` keys",
        "m-1"},
       {"two bus inside user",
-       {id, mail, {"user", {{{"id", "u-1"}, {"bu", "T"}, {"bu", "U"}}}}},
+       {id, mail, nested("user", {{"id", "u-1"}, {"bu", "T"}, {"bu", "U"}})},
        "header `user` has two `bu` keys",
        "m-1"},
       // Which message is it? Neither id is trusted for the decision.
       {"two ids", {id, mail, user, {"id", "m-2"}}, "header has two `id` keys", ""},
-      {"two channels", {id, mail, user, {"channel", "SMS"}}, "header has two `channel` keys", "m-1"},
-      {"two tos", {id, mail, user, {"to", "a@b.c"}, {"to", "x@y.z"}}, "header has two `to` keys",
+      {"two channels",
+       {id, mail, user, {"channel", "SMS"}},
+       "header has two `channel` keys",
+       "m-1"},
+      {"two tos",
+       {id, mail, user, {"to", "a@b.c"}, {"to", "x@y.z"}},
+       "header has two `to` keys",
        "m-1"},
       {"two campaigns",
-       {id, mail, user, {"campaign", {{{"type", "batch"}}}}, {"campaign", {{{"type", "realtime"}}}}},
+       {id, mail, user, nested("campaign", {{"type", "batch"}}),
+        nested("campaign", {{"type", "realtime"}})},
        "header has two `campaign` keys",
        "m-1"},
       {"two types inside campaign",
-       {id, mail, user, {"campaign", {{{"type", "batch"}, {"type", "realtime"}}}}},
+       {id, mail, user, nested("campaign", {{"type", "batch"}, {"type", "realtime"}})},
        "header `campaign` has two `type` keys",
        "m-1"},
       {"two topics inside campaign",
-       {id, mail, user, {"campaign", {{{"topic", "news"}, {"topic", "offers"}}}}},
+       {id, mail, user, nested("campaign", {{"topic", "news"}, {"topic", "offers"}})},
        "header `campaign` has two `topic` keys",
        "m-1"},
-      {"two campaign ids", {id, mail, user, {"campaign", {{{"id", "c-1"}, {"id", "c-2"}}}}},
+      {"two campaign ids",
+       {id, mail, user, nested("campaign", {{"id", "c-1"}, {"id", "c-2"}})},
        "header `campaign` has two `id` keys",
        "m-1"},
   };
@@ -712,8 +726,9 @@ TEST_CASE("header: a key the gatekeeper reads may appear only once", "[header][i
   SECTION("a repeated key the gatekeeper does not read is carried along") {
     const Bytes frame = pack_entries({id, mail, user, {"x", "1"}, {"x", "2"}});
     CHECK(decode(frame) == HeaderStatus::kOk);
-    const Bytes nested = pack_entries({id, mail, {"user", {{{"id", "u-1"}, {"name", "A"}, {"name", "B"}}}}});
-    CHECK(decode(nested) == HeaderStatus::kOk);
+    const Bytes inner =
+        pack_entries({id, mail, nested("user", {{"id", "u-1"}, {"name", "A"}, {"name", "B"}})});
+    CHECK(decode(inner) == HeaderStatus::kOk);
   }
 }
 
@@ -725,21 +740,31 @@ TEST_CASE("header: user fields follow the identity rules", "[header][identity]")
     std::string_view detail;
   };
   const Case cases[] = {
-      {"':' in bu (another tenant's key)", {{"id", "X"}, {"bu", "T:b"}},
+      {"':' in bu (another tenant's key)",
+       {{"id", "X"}, {"bu", "T:b"}},
        "header `user.bu` must not contain ':'"},
-      {"':' in bu of a lead", {{"email", "a@b.c"}, {"bu", "T:b"}},
+      {"':' in bu of a lead",
+       {{"email", "a@b.c"}, {"bu", "T:b"}},
        "header `user.bu` must not contain ':'"},
-      {"newline in bu", {{"id", "X"}, {"bu", "T\n"}}, "header `user.bu` must not contain whitespace"},
+      {"newline in bu",
+       {{"id", "X"}, {"bu", "T\n"}},
+       "header `user.bu` must not contain whitespace"},
       {"tab in bu", {{"id", "X"}, {"bu", "T\tb"}}, "header `user.bu` must not contain whitespace"},
       {"space in bu", {{"id", "X"}, {"bu", "T b"}}, "header `user.bu` must not contain whitespace"},
-      {"bu too long", {{"id", "X"}, {"bu", std::string(65, 'b')}},
+      {"bu too long",
+       {{"id", "X"}, {"bu", std::string(65, 'b')}},
        "header `user.bu` must be at most 64 bytes"},
-      {"id too long", {{"id", std::string(257, 'x')}}, "header `user.id` must be at most 256 bytes"},
-      {"control character in id", {{"id", "u\x01"}},
+      {"id too long",
+       {{"id", std::string(257, 'x')}},
+       "header `user.id` must be at most 256 bytes"},
+      {"control character in id",
+       {{"id", "u\x01"}},
        "header `user.id` must not contain control characters"},
-      {"email without @", {{"email", "pat.example.com"}},
+      {"email without @",
+       {{"email", "pat.example.com"}},
        "header `user.email` must contain exactly one '@'"},
-      {"email with a space inside", {{"email", "pat @example.com"}},
+      {"email with a space inside",
+       {{"email", "pat @example.com"}},
        "header `user.email` must not contain whitespace"},
       {"email of whitespace alone", {{"email", "  \n"}}, "header `user.email` must not be empty"},
   };
@@ -765,9 +790,8 @@ TEST_CASE("header: user fields follow the identity rules", "[header][identity]")
 }
 
 TEST_CASE("header: duplicate and identity checks allocate nothing", "[header][identity]") {
-  const Bytes dup = pack_entries({{"id", "m-1"},
-                                  {"channel", "MAIL"},
-                                  {"user", {{{"id", "a"}, {"id", "b"}}}}});
+  const Bytes dup = pack_entries(
+      {{"id", "m-1"}, {"channel", "MAIL"}, nested("user", {{"id", "a"}, {"id", "b"}})});
   const Bytes bad = with_user({{"id", "X"}, {"bu", "T:b"}});
   const Bytes padded = with_user({{"email", " a@b.c "}});
   Decoding decode;

@@ -3,6 +3,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "common/identity.h"
 #include "common/keys.h"
@@ -10,8 +11,9 @@
 using namespace gk;
 
 TEST_CASE("identity: business units", "[identity]") {
-  for (const std::string bu : {"", "T", "eu-west_1", "de.shop", std::string(64, 'b'),
-                               std::string("\xc3\xa9t\xc3\xa9")}) {
+  for (const std::string& bu :
+       std::vector<std::string>{"", "T", "eu-west_1", "de.shop", std::string(64, 'b'),
+                                std::string("\xc3\xa9t\xc3\xa9")}) {
     INFO(bu);
     CHECK(business_unit_problem(bu).empty());
   }
@@ -30,7 +32,8 @@ TEST_CASE("identity: business units", "[identity]") {
 
 TEST_CASE("identity: external ids", "[identity]") {
   // ':' is allowed: the business unit in front of it cannot hold one.
-  for (const std::string id : {"u1", "b:X", "a/b c", std::string(256, 'x'), std::string("\xe2\x82\xac")}) {
+  for (const std::string& id : std::vector<std::string>{"u1", "b:X", "a/b c", std::string(256, 'x'),
+                                                        std::string("\xe2\x82\xac")}) {
     INFO(id);
     CHECK(external_id_problem(id).empty());
   }
@@ -48,8 +51,9 @@ TEST_CASE("identity: emails are trimmed and lower-cased, then checked", "[identi
   CHECK(normalize_email("\xc3\x89LODIE@X.FR") == "\xc3\x89lodie@x.fr");  // ASCII only
   CHECK(lower_email(" Ann@Example.COM ") == "ann@example.com");
 
-  for (const std::string email : {"a@x", "pat@example.com", "  Pat@Example.com\n",
-                                  "first.last+tag@sub.example.co.uk", std::string(250, 'a') + "@x.y"}) {
+  for (const std::string& email : std::vector<std::string>{
+           "a@x", "pat@example.com", "  Pat@Example.com\n", "first.last+tag@sub.example.co.uk",
+           std::string(250, 'a') + "@x.y"}) {
     INFO(email);
     CHECK(email_problem(email).empty());
   }
