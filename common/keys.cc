@@ -11,16 +11,20 @@ namespace {
 
 void key(std::string& out, std::string_view prefix, std::string_view kind, std::string_view bu) {
   out.clear();
+  require_key_business_unit(bu);
+  out.append(prefix).append(kind).append(bu).push_back(':');
+}
+
+}  // namespace
+
+void require_key_business_unit(std::string_view bu) {
   // The last line of defence: every entry point rejects such a business unit first, so this
   // only fires on a caller that skipped validation, and then loudly instead of building a
   // key that another tenant's person may own.
   if (const auto problem = business_unit_problem(bu); !problem.empty()) {
     throw std::invalid_argument("refusing to build a key: business unit " + std::string(problem));
   }
-  out.append(prefix).append(kind).append(bu).push_back(':');
 }
-
-}  // namespace
 
 void user_key(std::string& out, std::string_view prefix, std::string_view bu,
               std::string_view external_id) {

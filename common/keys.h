@@ -10,6 +10,10 @@ namespace gk {
 // requires (common/identity.h). A business unit that breaks the identity rules (a ':' in it
 // would make "<bu>:<id>" ambiguous between tenants) is refused with std::invalid_argument
 // instead of building a key another tenant's person may own.
+// Throws std::invalid_argument unless `bu` follows common/identity.h; for code that builds
+// the keys elsewhere (the status script builds them in Lua from the same parts).
+void require_key_business_unit(std::string_view bu);
+
 void user_key(std::string& out, std::string_view prefix, std::string_view bu,
               std::string_view external_id);
 void lead_key(std::string& out, std::string_view prefix, std::string_view bu,

@@ -136,6 +136,7 @@ std::optional<StatusWriteResult> run_status_script(RedisRouter& redis, const Red
                                                    const StatusWrite& w, std::string& error) {
   const std::string head = w.field.empty() ? std::string() : entry_head(w);
   if (redis.cluster()) return run_cluster_status_write(redis, config, w, head, error);
+  require_key_business_unit(w.bu);  // the script builds <prefix>u:<bu>:... itself
   const std::string email = lower_email(w.email);
   const std::string ts = std::to_string(w.ts);
   const std::string keep = std::to_string(config.history_length);

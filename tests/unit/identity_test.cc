@@ -110,6 +110,10 @@ TEST_CASE("keys: an ambiguous business unit is refused, never built", "[identity
   CHECK_THROWS_AS(history_key("gk:", true, false, "T:b", "X"), std::invalid_argument);
   CHECK_THROWS_AS(user_key(key, "gk:", "T\n", "X"), std::invalid_argument);
   CHECK_THROWS_AS(user_key(key, "gk:", std::string(65, 'b'), "X"), std::invalid_argument);
+  // The single-server status script builds its keys in Lua; it asks the same question first.
+  CHECK_NOTHROW(require_key_business_unit(""));
+  CHECK_NOTHROW(require_key_business_unit("T"));
+  CHECK_THROWS_AS(require_key_business_unit("T:b"), std::invalid_argument);
   // The refusal does not leave a half-built key behind.
   CHECK(key.empty());
 }
