@@ -200,6 +200,7 @@ HeaderStatus HeaderDecoder::decode(const void* data, std::size_t size,
   const msgpack::object* campaign = nullptr;
   const msgpack::object* to = nullptr;
   const char* twice = nullptr;
+  bool id_twice = false;
   for (const auto& kv : std::span(root.via.map.ptr, root.via.map.size)) {
     bool fresh = true;
     const char* name = nullptr;
@@ -214,17 +215,20 @@ HeaderStatus HeaderDecoder::decode(const void* data, std::size_t size,
     } else if (key_is(kv, "to")) {
       fresh = take(kv, to), name = "to";
     }
-    if (!fresh && twice == nullptr) twice = name;
+    if (!fresh && std::string_view(name) == "id") {
+      id_twice = true;
+    } else if (!fresh && twice == nullptr) {
+      twice = name;
+    }
   }
   // The decision carries the id unless the id itself is the one in doubt.
-  if (twice != nullptr && std::string_view(twice) == "id") {
-    return fail(HeaderStatus::kDuplicateKey, {"header has two `id` keys"});
-  }
+  if (id_twice) return fail(HeaderStatus::kDuplicateKey, {"header has two `id` keys"});
   if (id == nullptr) return HeaderStatus::kMissingId;
   if (!is_str(*id)) return HeaderStatus::kBadId;
   out.id = view(*id);
-  if (twice != nullptr)
+  if (twice != nullptr) {
     return fail(HeaderStatus::kDuplicateKey, {"header has two `", twice, "` keys"});
+  }
   if (channel == nullptr) return HeaderStatus::kMissingChannel;
   if (!is_str(*channel) || channel->via.str.size == 0) return HeaderStatus::kBadChannel;
   out.channel = view(*channel);

@@ -688,6 +688,10 @@ TEST_CASE("header: a key the gatekeeper reads may appear only once", "[header][i
        "m-1"},
       // Which message is it? Neither id is trusted for the decision.
       {"two ids", {id, mail, user, {"id", "m-2"}}, "header has two `id` keys", ""},
+      {"two ids after two channels",
+       {id, mail, user, {"channel", "SMS"}, {"id", "m-2"}},
+       "header has two `id` keys",
+       ""},
       {"two channels",
        {id, mail, user, {"channel", "SMS"}},
        "header has two `channel` keys",
