@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "common/client.h"
 #include "common/identity.h"
 #include "common/keys.h"
 
@@ -116,4 +117,15 @@ TEST_CASE("keys: an ambiguous business unit is refused, never built", "[identity
   CHECK_THROWS_AS(require_key_business_unit("T:b"), std::invalid_argument);
   // The refusal does not leave a half-built key behind.
   CHECK(key.empty());
+}
+
+TEST_CASE("client: a header breaking the identity rules is refused before it is sent",
+          "[identity][client]") {
+  auto base = [] { return client::HeaderBuilder().id("m-1").channel("MAIL"); };
+  CHECK(base().user_id("b:X").bu("T").problem().empty());
+  CHECK(base().email(" Pat@Example.com ").problem().empty());
+  CHECK(base().user_id("X").bu("T:b").problem() == "user bu must not contain ':'");
+  CHECK(base().user_id(std::string(257, 'x')).problem() == "user id must be at most 256 bytes");
+  CHECK(base().email("nobody").problem() == "user email must contain exactly one '@'");
+  CHECK_THROWS_AS(base().user_id("X").bu("T\n").build(), std::invalid_argument);
 }
