@@ -4,6 +4,8 @@
 #include <span>
 #include <stdexcept>
 
+#include "common/rules/identity.h"
+
 namespace gk::client {
 
 namespace {
@@ -84,6 +86,14 @@ std::string HeaderBuilder::problem() const {
   if (id_.empty()) return "header needs an id";
   if (channel_.empty()) return "header needs a channel";
   if (user_id_.empty() && email_.empty()) return "header needs a user id or an email";
+  // The gatekeeper's own rules (common/identity.h): refused here rather than as malformed.
+  if (auto p = business_unit_problem(bu_); !p.empty()) return "user bu " + std::string(p);
+  if (auto p = user_id_.empty() ? std::string_view{} : external_id_problem(user_id_); !p.empty()) {
+    return "user id " + std::string(p);
+  }
+  if (auto p = email_.empty() ? std::string_view{} : email_problem(email_); !p.empty()) {
+    return "user email " + std::string(p);
+  }
   for (const auto& [key, value] : extra_) {
     for (const auto reserved : kProtocolKeys) {
       if (key == reserved) return "extra key '" + key + "' would shadow the protocol's key";

@@ -2,7 +2,11 @@
 
 #include <msgpack.hpp>
 
+#include <algorithm>
+#include <array>
 #include <exception>
+
+#include "common/rules/identity.h"
 
 namespace gk {
 
@@ -44,14 +48,61 @@ bool json_depth_ok(std::string_view s) noexcept {
   return true;
 }
 
-// nlohmann's messages start with "[json.exception.parse_error.101] "; the rest is the part
-// a client can act on.
-std::string without_exception_id(const char* what) {
-  std::string_view s(what);
+// The names nlohmann gives tokens in "; expected <token>": fixed texts, never input.
+constexpr std::array<std::string_view, 16> kTokenNames = {"<uninitialized>",
+                                                          "true literal",
+                                                          "false literal",
+                                                          "null literal",
+                                                          "string literal",
+                                                          "number literal",
+                                                          "'['",
+                                                          "'{'",
+                                                          "']'",
+                                                          "'}'",
+                                                          "':'",
+                                                          "','",
+                                                          "<parse error>",
+                                                          "end of input",
+                                                          "'[', '{', or a literal",
+                                                          "unknown token"};
+
+// A parse error a client can act on, without a byte of the input: nlohmann's text quotes
+// what it read ("last read: 'pat@exa'"), which may be an email address and would reach the
+// answer and the logs. Kept: the kind of error (fixed texts of nlohmann), what was expected
+// if that is one of its token names, and the byte position.
+std::string describe_parse_error(const json::parse_error& e) {
+  std::string_view s(e.what());
   if (const auto end = s.find("] "); !s.empty() && s.front() == '[' && end != s.npos) {
     s.remove_prefix(end + 2);
   }
-  return std::string(s);
+  // "parse error at line 1, column 5: syntax error while parsing value - invalid literal;
+  // last read: '...'; expected ..."
+  if (const auto colon = s.find(": "); colon != s.npos) s.remove_prefix(colon + 2);
+  std::string_view expected;
+  if (const auto last = s.find("; last read: "); last != s.npos) {
+    const std::string_view tail = s.substr(last);
+    if (const auto exp = tail.rfind("; expected "); exp != tail.npos) {
+      const std::string_view name = tail.substr(exp + 11);
+      for (std::string_view known : kTokenNames) {
+        if (name == known) expected = name;
+      }
+    }
+    s = s.substr(0, last);
+  }
+  std::string out = "body is not valid JSON: ";
+  out.append(s);
+  if (!expected.empty()) out.append("; expected ").append(expected);
+  out.append(" (at byte ").append(std::to_string(e.byte)).append(")");
+  return out;
+}
+
+// The top-level keys that decide whom a body is about and what it does. Given twice, the
+// parser would keep the last while another consumer of the same body may keep the first:
+// refused, as a repeated header key is (common/header.h).
+constexpr std::array<std::string_view, 4> kBodyKeys = {"id", "email", "businessUnit", "events"};
+
+FieldError twice(std::string_view key) {
+  return error(std::string(key), ErrorType::kInvalidFormat, std::string(key) + " is given twice");
 }
 
 std::optional<json> decode(std::string_view bytes, FieldError& err) {
@@ -70,11 +121,33 @@ std::optional<json> decode(std::string_view bytes, FieldError& err) {
                   "body is nested deeper than " + std::to_string(kMaxDepth) + " levels");
       return std::nullopt;
     }
+    std::optional<std::string> repeated;
+    std::array<bool, kBodyKeys.size()> seen{};
+    const json::parser_callback_t note_keys = [&](int depth, json::parse_event_t event,
+                                                  json& parsed) {
+      if (depth != 1 || event != json::parse_event_t::key || repeated) return true;
+      const auto& key = parsed.get_ref<const std::string&>();
+      for (std::size_t i = 0; i < kBodyKeys.size(); ++i) {
+        if (key != kBodyKeys[i]) continue;
+        if (seen[i]) repeated = key;
+        seen[i] = true;
+      }
+      return true;
+    };
     try {
-      return json::parse(bytes);
+      json value = json::parse(bytes, note_keys);
+      if (repeated) {
+        err = twice(*repeated);
+        return std::nullopt;
+      }
+      return value;
+    } catch (const json::parse_error& e) {
+      err = error("body", ErrorType::kInvalidFormat, describe_parse_error(e));
+      return std::nullopt;
     } catch (const json::exception& e) {
+      // Other kinds (e.g. out_of_range 406, a number too large) also quote the input.
       err = error("body", ErrorType::kInvalidFormat,
-                  "body is not valid JSON: " + without_exception_id(e.what()));
+                  "body is not valid JSON (error " + std::to_string(e.id) + ")");
       return std::nullopt;
     }
   }
@@ -83,8 +156,24 @@ std::optional<json> decode(std::string_view bytes, FieldError& err) {
   try {
     const std::size_t n = bytes.size();
     std::size_t offset = 0;
-    msgpack::unpack(bytes.data(), n, offset, nullptr, nullptr,
-                    msgpack::unpack_limit(n, n, n, n, n, kMaxDepth));
+    const msgpack::object_handle handle = msgpack::unpack(
+        bytes.data(), n, offset, nullptr, nullptr, msgpack::unpack_limit(n, n, n, n, n, kMaxDepth));
+    if (const msgpack::object& root = handle.get(); root.type == msgpack::type::MAP) {
+      std::array<bool, kBodyKeys.size()> seen{};
+      for (std::uint32_t k = 0; k < root.via.map.size; ++k) {
+        const msgpack::object& key = root.via.map.ptr[k].key;
+        if (key.type != msgpack::type::STR) continue;
+        const std::string_view name(key.via.str.ptr, key.via.str.size);
+        for (std::size_t i = 0; i < kBodyKeys.size(); ++i) {
+          if (name != kBodyKeys[i]) continue;
+          if (seen[i]) {
+            err = twice(name);
+            return std::nullopt;
+          }
+          seen[i] = true;
+        }
+      }
+    }
   } catch (const std::exception& e) {
     err =
         error("body", ErrorType::kInvalidFormat,
@@ -111,13 +200,31 @@ std::optional<FieldError> optional_string(const json& obj, const char* key, std:
   return std::nullopt;
 }
 
+// The rules of common/identity.h; an email is kept normalised, so keys, links and the
+// system events all carry the one spelling.
 std::optional<FieldError> parse_identity(const json& body, Identity& id) {
   if (auto e = optional_string(body, "id", id.external_id)) return e;
   if (auto e = optional_string(body, "email", id.email)) return e;
   if (auto e = optional_string(body, "businessUnit", id.bu)) return e;
-  if (id.external_id.empty() && id.email.empty()) {
+  // An empty string counts as absent, as it always has; whitespace alone is a broken email.
+  const bool email_given = !id.email.empty();
+  if (id.external_id.empty() && !email_given) {
     return error("id", ErrorType::kMissingValue,
                  "body names no person: give id (external id) or email");
+  }
+  if (auto e = business_unit_error("businessUnit", id.bu); !e.empty()) {
+    return error("businessUnit", ErrorType::kInvalidValue, std::move(e));
+  }
+  if (!id.external_id.empty()) {
+    if (auto e = external_id_error("id", id.external_id); !e.empty()) {
+      return error("id", ErrorType::kInvalidValue, std::move(e));
+    }
+  }
+  if (email_given) {
+    if (auto e = email_error("email", id.email); !e.empty()) {
+      return error("email", ErrorType::kInvalidValue, std::move(e));
+    }
+    id.email = normalize_email(id.email);
   }
   return std::nullopt;
 }
@@ -173,8 +280,16 @@ std::optional<FieldError> parse_channel(const json& event, const ChannelRegistry
     out = std::string(kAllChannel);
   } else if (const auto index = channels.find_type(name)) {
     out = channels.name(*index);
-  } else {
+  } else if (name.size() <= 32 && std::all_of(name.begin(), name.end(), [](char c) {
+               return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                      c == '_' || c == '-' || c == '.';
+             })) {
+    // A plausible channel name is quoted to help; anything else is not echoed, as the
+    // text also reaches the logs.
     return error("channel.type", ErrorType::kUnknownValue, "unknown channel.type '" + name + "'");
+  } else {
+    return error("channel.type", ErrorType::kUnknownValue,
+                 "unknown channel.type (not a channel name)");
   }
   return std::nullopt;
 }

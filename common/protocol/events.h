@@ -30,7 +30,7 @@ enum class EventKind { kOptOut, kOptIn, kMailUnsubscribe, kBlacklisted, kWhiteli
 // Who a body is about: a full user (external id), a lead (email), or both (which links them).
 struct Identity {
   std::string external_id;
-  std::string email;  // as received; keys lower-case it
+  std::string email;  // normalised (common/identity.h): trimmed, lower-cased
   std::string bu;     // "" when absent
 };
 
@@ -61,7 +61,10 @@ struct EventBodyResult {
 // Parses an event body (PROTOCOL.md 5): JSON when the first non-space byte is `{`, else
 // msgpack; both become the same JSON value, so one validation serves both. Body-level
 // problems (undecodable, not an object, `events` missing / not a list / empty / longer than
-// `max_events`, no identity) fill `error`; problems of one event (no name, unknown
+// `max_events`, no identity, an identity breaking common/identity.h as INVALID_VALUE of
+// `businessUnit`, `id` or `email`) fill `error`; error texts never quote the body's bytes
+// where they could be personal data (a JSON syntax error names its kind and byte position,
+// not what was read). Problems of one event (no name, unknown
 // `channel.type`, bad `timestamp` or `properties`) only reject that event. Never throws.
 EventBodyResult parse_event_body(std::string_view bytes, const ChannelRegistry& channels,
                                  std::size_t max_events);

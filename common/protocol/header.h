@@ -1,6 +1,8 @@
 #pragma once
 
+#include <array>
 #include <cstddef>
+#include <initializer_list>
 #include <string_view>
 
 #include <msgpack.hpp>
@@ -37,13 +39,23 @@ enum class HeaderStatus {
   kNoIdentity,
   kBadTo,
   kBadCampaign,
+  kDuplicateKey,  // a key the gatekeeper reads appears twice; HeaderDecoder::detail names it
+  kBadIdentity,   // user.id / email / bu break common/identity.h; detail says how
 };
 
-// What is wrong, for the `detail` key of a malformed decision and for logs.
+// What is wrong, for the `detail` key of a malformed decision and for logs. For the two
+// statuses whose text depends on the frame, HeaderDecoder::detail is more precise.
 std::string_view describe(HeaderStatus status) noexcept;
 
 // Decodes header frames. Reuses one msgpack zone and references strings in place, so a
 // decode allocates nothing once the zone has grown to fit the largest header.
+//
+// A key the gatekeeper reads (top level: id, channel, user, campaign, to; in user: id, email,
+// bu; in campaign: type, transactional, id, topic) may appear only once: an adapter whose
+// decoder keeps the first of two `user`s would otherwise deliver to a person other than the
+// one checked. Duplicates of other keys are carried along untouched, as PROTOCOL.md 4 says
+// of unknown keys; they decide nothing here. `user.email` is handed out trimmed of ASCII
+// whitespace (a view into the frame); lower-casing is left to the key builder.
 class HeaderDecoder {
  public:
   explicit HeaderDecoder(std::size_t max_header_bytes) : max_bytes_(max_header_bytes) {}
@@ -53,9 +65,21 @@ class HeaderDecoder {
   // the status is an error). Never throws.
   HeaderStatus decode(const void* data, std::size_t size, MessageHeader& out) noexcept;
 
+  // What is wrong with the last decode that returned `status`: for kDuplicateKey and
+  // kBadIdentity the key and problem (never the value), else describe(status). Valid until
+  // the next decode.
+  std::string_view detail(HeaderStatus status) const noexcept;
+
  private:
+  // Composes detail_ from static pieces, truncated to fit: no allocation on any path.
+  HeaderStatus fail(HeaderStatus status, std::initializer_list<std::string_view> parts) noexcept;
+  HeaderStatus decode_user(const msgpack::object& user, MessageHeader& out) noexcept;
+  HeaderStatus decode_campaign(const msgpack::object& campaign, MessageHeader& out) noexcept;
+
   std::size_t max_bytes_;
   msgpack::zone zone_;
+  std::array<char, 128> detail_{};
+  std::size_t detail_size_ = 0;
 };
 
 }  // namespace gk

@@ -6,7 +6,14 @@
 namespace gk {
 
 // Redis key names of PROTOCOL.md section 3. Each writes into `out` (cleared first) so the
-// hot path can reuse one buffer; emails are lower-cased as identity requires.
+// hot path can reuse one buffer; emails are normalised (trimmed, lower-cased) as identity
+// requires (common/identity.h). A business unit that breaks the identity rules (a ':' in it
+// would make "<bu>:<id>" ambiguous between tenants) is refused with std::invalid_argument
+// instead of building a key another tenant's person may own.
+// Throws std::invalid_argument unless `bu` follows common/identity.h; for code that builds
+// the keys elsewhere (the status script builds them in Lua from the same parts).
+void require_key_business_unit(std::string_view bu);
+
 void user_key(std::string& out, std::string_view prefix, std::string_view bu,
               std::string_view external_id);
 void lead_key(std::string& out, std::string_view prefix, std::string_view bu,
@@ -24,6 +31,7 @@ std::string history_key(std::string_view prefix, bool cluster, bool lead, std::s
 std::string linked_emails_key(std::string_view prefix, std::string_view bu,
                               std::string_view external_id);
 
+// normalize_email: trimmed of ASCII whitespace and lower-cased (the name predates trimming).
 std::string lower_email(std::string_view email);
 
 }  // namespace gk

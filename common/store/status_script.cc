@@ -169,6 +169,7 @@ std::optional<StatusWriteResult> run_status_script(RedisRouter& redis, const Red
   w.ts = clamp_change_time(write.ts, write.received, now, limits.max_future_ms, clamped);
   const EpochMs horizon = now + limits.max_future_ms;
   const std::string head = w.field.empty() ? std::string() : entry_head(w);
+  require_key_business_unit(w.bu);  // the scripts build <prefix>u:<bu>:... themselves
   std::optional<StatusWriteResult> result;
   if (redis.cluster()) {
     result = run_cluster_status_write(redis, config, w, head, horizon, limits.max_emails_per_user,

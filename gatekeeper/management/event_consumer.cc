@@ -121,18 +121,20 @@ bool EventConsumer::handle_one() {
   const auto outcomes = processor_.process(parsed.body, received, retry);
   for (std::size_t i = 0; i < outcomes.size(); ++i) {
     const Event& event = parsed.body.events[i];
+    // A custom event's name is free text from the sender: only the known names are logged.
+    const std::string_view name = event.kind == EventKind::kOther ? "custom" : event.name;
     const auto status = outcomes[i].status;
     if (status == EventOutcome::Status::kAccepted) continue;
     std::uint64_t suppressed = 0;
     if (!event_log_.allow(suppressed)) continue;
     if (status == EventOutcome::Status::kRejected) {
-      spdlog::warn("events socket: event {} '{}' rejected: {} ({} similar suppressed)", i,
-                   event.name, event.error->message, suppressed);
+      spdlog::warn("events socket: event {} '{}' rejected: {}: {} ({} similar suppressed)", i, name,
+                   event.error->field, event.error->message, suppressed);
     } else {
       spdlog::warn(
           "events socket: event {} '{}' lost: status store unavailable after {} "
           "attempts ({} similar suppressed)",
-          i, event.name, retry.attempts, suppressed);
+          i, name, retry.attempts, suppressed);
     }
   }
   return true;

@@ -8,6 +8,7 @@
 #include "common/protocol/system_event.h"
 #include "common/util/timestamp.h"
 #include "gatekeeper/ops/http_server.h"
+#include "common/rules/identity.h"
 
 namespace gk {
 
@@ -41,6 +42,21 @@ std::string path_id(const httplib::Request& req) {
 
 std::string business_unit(const httplib::Request& req) {
   return req.has_param("businessUnit") ? req.get_param_value("businessUnit") : std::string();
+}
+
+// The rules of common/identity.h; a 400 naming the field when `problem` is set.
+bool refuse(httplib::Response& res, const char* field, std::string_view problem) {
+  if (problem.empty()) return false;
+  reply(res, 400,
+        error_body(
+            {field, ErrorType::kInvalidValue, std::string(field) + " " + std::string(problem)}));
+  return true;
+}
+
+// A user's path id and businessUnit, checked before any key is built from them.
+bool invalid_user(const httplib::Request& req, httplib::Response& res) {
+  return refuse(res, "businessUnit", business_unit_problem(business_unit(req))) ||
+         refuse(res, "externalId", external_id_problem(path_id(req)));
 }
 
 json result_json(std::size_t index, const Event& event, const EventOutcome& outcome) {
@@ -160,6 +176,7 @@ std::optional<StatusService::Fields> HttpApi::read_user(const httplib::Request& 
 }
 
 void HttpApi::get_optout(const httplib::Request& req, httplib::Response& res) {
+  if (invalid_user(req, res)) return;
   const auto field = channel_param(req, res);
   if (!field) return;
   const auto fields = read_user(req, res);
@@ -170,23 +187,27 @@ void HttpApi::get_optout(const httplib::Request& req, httplib::Response& res) {
 }
 
 void HttpApi::put_optout(const httplib::Request& req, httplib::Response& res) {
+  if (invalid_user(req, res)) return;
   const auto field = channel_param(req, res);
   if (!field) return;
   put_status(req, res, *field, "optOut", kOptOutEvent, kOptInEvent);
 }
 
 void HttpApi::get_blacklist(const httplib::Request& req, httplib::Response& res) {
+  if (invalid_user(req, res)) return;
   const auto fields = read_user(req, res);
   if (!fields) return;
   reply(res, 200, {{"blacklisted", flag(*fields, kBlacklistField)}});
 }
 
 void HttpApi::put_blacklist(const httplib::Request& req, httplib::Response& res) {
+  if (invalid_user(req, res)) return;
   put_status(req, res, std::string(kBlacklistField), "blacklisted", kBlacklistedEvent,
              kWhitelistedEvent);
 }
 
 void HttpApi::get_recipient(const httplib::Request& req, httplib::Response& res) {
+  if (invalid_user(req, res)) return;
   const auto fields = read_user(req, res);
   if (!fields) return;
   std::set<std::string> channels;  // sorted, each canonical name once
@@ -201,6 +222,7 @@ void HttpApi::get_recipient(const httplib::Request& req, httplib::Response& res)
 }
 
 void HttpApi::get_user_history(const httplib::Request& req, httplib::Response& res) {
+  if (invalid_user(req, res)) return;
   std::string error;
   auto history = status_.history(false, business_unit(req), path_id(req), error);
   if (!history) return send_error(res, 503, kStoreUnavailable);
@@ -214,8 +236,12 @@ void HttpApi::get_lead_history(const httplib::Request& req, httplib::Response& r
         res, 400,
         error_body({"email", ErrorType::kMissingValue, "query parameter email is missing"}));
   }
+  if (refuse(res, "businessUnit", business_unit_problem(business_unit(req))) ||
+      refuse(res, "email", email_problem(email))) {
+    return;
+  }
   std::string error;
-  auto history = status_.history(true, business_unit(req), email, error);
+  auto history = status_.history(true, business_unit(req), normalize_email(email), error);
   if (!history) return send_error(res, 503, kStoreUnavailable);
   reply(res, 200, {{"history", *history}});
 }

@@ -231,7 +231,7 @@ MessagePipeline::Step MessagePipeline::handle(Pending& p, bool store_blocked) {
   MessageHeader h;
   const HeaderStatus status = decoder_.decode(p.frames[0].data(), p.frames[0].size(), h);
   if (status != HeaderStatus::kOk) {
-    reject(p, h.id, h.channel, Action::kReject, Reason::kMalformed, describe(status));
+    reject(p, h.id, h.channel, Action::kReject, Reason::kMalformed, decoder_.detail(status));
     return Step::kDone;
   }
   if (p.frames.size() > config_.ingress.max_frames) {

@@ -174,11 +174,15 @@ std::string build_header(Rng& rng, const HeaderSpec& spec) {
       pack_str(pk, "eu");
     } else {
       pk.pack_map(2);
-      pack_str(pk, rng.percent(50) ? "id" : "email");
+      const bool by_email = rng.percent(50);
+      pack_str(pk, by_email ? "email" : "id");
       if (spec.spoil == Spoil::kUserField) {
         pack_wrong(pk, rng);
       } else {
-        pack_str(pk, spec.empty_strings ? "" : "u-" + std::to_string(rng.below(1000)));
+        // A valid email (common/identity.h), so these headers reach the lookup.
+        pack_str(pk, spec.empty_strings ? ""
+                                        : "u-" + std::to_string(rng.below(1000)) +
+                                              (by_email ? "@example.com" : ""));
       }
       pack_str(pk, "bu");
       pack_str(pk, "eu");
@@ -315,7 +319,7 @@ void expect_outcome(Message& m, gk::HeaderDecoder& decoder, const gk::ChannelReg
   m.id = std::string(h.id);
   if (status != gk::HeaderStatus::kOk) {
     m.expect = "rejected/malformed";
-    m.detail = std::string(gk::describe(status));
+    m.detail = std::string(decoder.detail(status));
     return;
   }
   if (m.frames.size() > gk::IngressConfig{}.max_frames) {

@@ -535,7 +535,7 @@ TEST_CASE("e2e management: events on the ZeroMQ socket, JSON and msgpack", "[e2e
           {{{"event", "Opt Out"}, {"channel.type", "MAIL"}, {"timestamp", 1795688100123}}}}})});
     auto e = rig.next_event();
     REQUIRE(e);
-    CHECK(e->map["email"] == "Lead@Example.com");
+    CHECK(e->map["email"] == "lead@example.com");  // normalised (docs/API.md, identity)
     CHECK(e->map["businessUnit"] == "bu1");
     CHECK_FALSE(e->map.contains("id"));
     CHECK(e->map["timestamp"] == "2026-11-26T10:15:00.123Z");

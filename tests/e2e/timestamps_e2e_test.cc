@@ -4,7 +4,7 @@
 // suppressed; a stored time past the bound (written by hand) loses to a real change.
 #include "tests/e2e/limits_rig.h"
 
-#include "common/timestamp.h"
+#include "common/util/timestamp.h"
 
 using namespace gk;
 using namespace gk::test;

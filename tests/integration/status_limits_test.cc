@@ -6,8 +6,8 @@
 
 #include <chrono>
 
-#include "common/keys.h"
-#include "common/status_script.h"
+#include "common/store/keys.h"
+#include "common/store/status_script.h"
 #include "tests/support/redis_cluster.h"
 #include "tests/support/redis_server.h"
 

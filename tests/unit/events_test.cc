@@ -72,7 +72,7 @@ TEST_CASE("events: identities", "[events]") {
     const auto r =
         parse(R"({"email": "Lead@X.com", "businessUnit": "de", "events": [{"event": "x"}]})");
     REQUIRE(r.ok());
-    CHECK(r.body.identity.email == "Lead@X.com");
+    CHECK(r.body.identity.email == "lead@x.com");  // normalised: keys and events agree
     CHECK(r.body.identity.bu == "de");
     CHECK(r.body.identity.external_id.empty());
   }
@@ -373,4 +373,148 @@ TEST_CASE("system events: msgpack map and stream fields", "[events][system]") {
     e.properties = {{"status", std::string("\xff\xfe")}};
     CHECK_NOTHROW(stream_fields(e));
   }
+}
+
+TEST_CASE("events: the identity follows the rules of common/identity.h", "[events][identity]") {
+  struct Case {
+    const char* what;
+    json body;
+    const char* field;
+    const char* message;
+  };
+  const json events = json::array({{{"event", "Opt In"}, {"channel.type", "MAIL"}}});
+  const Case cases[] = {
+      {"':' in a user's businessUnit (another tenant's key)",
+       {{"id", "X"}, {"businessUnit", "T:b"}},
+       "businessUnit",
+       "businessUnit must not contain ':'"},
+      {"':' in a lead's businessUnit",
+       {{"email", "x@y.z"}, {"businessUnit", "T:b"}},
+       "businessUnit",
+       "businessUnit must not contain ':'"},
+      {"newline in businessUnit",
+       {{"id", "X"}, {"businessUnit", "T\n"}},
+       "businessUnit",
+       "businessUnit must not contain whitespace"},
+      {"tab in businessUnit",
+       {{"id", "X"}, {"businessUnit", "\tT"}},
+       "businessUnit",
+       "businessUnit must not contain whitespace"},
+      {"space in businessUnit",
+       {{"id", "X"}, {"businessUnit", "T b"}},
+       "businessUnit",
+       "businessUnit must not contain whitespace"},
+      {"businessUnit too long",
+       {{"id", "X"}, {"businessUnit", std::string(65, 'b')}},
+       "businessUnit",
+       "businessUnit must be at most 64 bytes"},
+      {"id too long", {{"id", std::string(257, 'x')}}, "id", "id must be at most 256 bytes"},
+      {"control character in id",
+       {{"id", std::string("X\0", 2)}},
+       "id",
+       "id must not contain control characters"},
+      {"email without @", {{"email", "nobody"}}, "email", "email must contain exactly one '@'"},
+      {"email of whitespace alone", {{"email", " \t\n"}}, "email", "email must not be empty"},
+      {"email with whitespace inside",
+       {{"email", "pat @example.com"}},
+       "email",
+       "email must not contain whitespace"},
+      {"bad email beside a good id",
+       {{"id", "X"}, {"email", "a@b@c"}},
+       "email",
+       "email must contain exactly one '@'"},
+  };
+  for (const Case& c : cases) {
+    for (const bool msgpack : {false, true}) {
+      INFO(c.what << (msgpack ? " (msgpack)" : " (json)"));
+      json body = c.body;
+      body["events"] = events;
+      const auto r = msgpack ? parse_msgpack(body) : parse(body.dump());
+      require_body_error(r, c.field, ErrorType::kInvalidValue);
+      CHECK(r.error->message == c.message);
+    }
+  }
+}
+
+TEST_CASE("events: an email is trimmed and lower-cased once, at the door", "[events][identity]") {
+  const auto r =
+      parse(R"({"email": "  Pat@Example.com\n", "businessUnit": "T", "events": [{"event": "x"}]})");
+  REQUIRE(r.ok());
+  CHECK(r.body.identity.email == "pat@example.com");
+  CHECK(r.body.identity.bu == "T");
+  // ':' inside an external id is fine: the business unit before it cannot hold one.
+  const auto colon = parse(R"({"id": "b:X", "businessUnit": "T", "events": [{"event": "x"}]})");
+  REQUIRE(colon.ok());
+  CHECK(colon.body.identity.external_id == "b:X");
+}
+
+TEST_CASE("events: a parse error names kind and position, never the input", "[events][identity]") {
+  const std::string secret = "pat@example.com";
+  const std::string bodies[] = {
+      R"({"email": "pat@example.com" "events": []})",                // missing comma
+      R"({"email": "pat@example.com, "events": [{"event": "x"}]})",  // unterminated string
+      R"({"email": pat@example.com, "events": []})",                 // bare word
+      R"({"id": "u1", "events": [{"event": "x", "note": "pat@example.com)",
+      R"({"email": "pat@example.com\q", "events": []})",              // unknown escape
+      "{\"email\": \"pat@example.com\x01\", \"events\": []}",         // raw control byte
+      R"({"email": "pat@example.com", "n": 1e99999, "events": []})",  // number out of range
+  };
+  for (const std::string& body : bodies) {
+    INFO(body);
+    const auto r = parse(body);
+    if (r.ok()) continue;  // a body that is valid after all has nothing to leak here
+    REQUIRE(r.error->field == "body");
+    CHECK(r.error->type == ErrorType::kInvalidFormat);
+    CHECK(r.error->message.find(secret) == std::string::npos);
+    CHECK(r.error->message.find("pat@") == std::string::npos);
+    CHECK(r.error->message.find("last read") == std::string::npos);
+    CHECK_THAT(r.error->message, Catch::Contains("not valid JSON"));
+  }
+  const auto r = parse(R"({"email": "pat@example.com" "events": []})");
+  REQUIRE_FALSE(r.ok());
+  CHECK_THAT(r.error->message, Catch::Contains("(at byte "));
+  CHECK(r.error->message ==
+        "body is not valid JSON: syntax error while parsing object - unexpected string literal; "
+        "expected '}' (at byte 36)");
+  CHECK_THAT(r.error->message, Catch::Contains("syntax error while parsing object"));
+}
+
+TEST_CASE("events: a key that says whom or what, given twice, refuses the body",
+          "[events][identity]") {
+  for (const char* key : {"id", "email", "businessUnit", "events"}) {
+    INFO(key);
+    const std::string k(key);
+    const std::string events = R"([{"event": "Opt In", "channel.type": "ALL"}])";
+    auto value = [&](int n) {
+      if (k == "events") return events;
+      if (k == "email") return "\"p" + std::to_string(n) + "@x.y\"";
+      return "\"v" + std::to_string(n) + "\"";
+    };
+    std::string body = "{\"" + k + "\": " + value(1) + ", \"" + k + "\": " + value(2);
+    if (k != "events") body += ", \"events\": " + events;
+    if (k != "id") body += R"(, "id": "u1")";
+    body += "}";
+    INFO(body);
+    const auto r = parse(body);
+    require_body_error(r, k, ErrorType::kInvalidFormat);
+    CHECK(r.error->message == k + " is given twice");
+
+    // The same in msgpack, packed by hand since a JSON value cannot repeat a key.
+    std::string mp = "\x83";  // fixmap of 3
+    auto str = [](const std::string& s) {
+      return std::string(1, static_cast<char>(0xa0 | s.size())) + s;  // fixstr
+    };
+    const auto ev = json::to_msgpack(json::parse(events));
+    const std::string ev_bytes(ev.begin(), ev.end());
+    auto packed_value = [&](int n) {
+      if (k == "events") return ev_bytes;
+      return str(k == "email" ? "p" + std::to_string(n) + "@x.y" : "v" + std::to_string(n));
+    };
+    mp += str(k) + packed_value(1) + str(k) + packed_value(2);
+    mp += k == "events" ? str("id") + str("u1") : str("events") + ev_bytes;
+    const auto m = parse_event_body(mp, registry(), 50);
+    require_body_error(m, k, ErrorType::kInvalidFormat);
+  }
+  // Repeats deeper down, or of keys nobody reads, are left alone.
+  CHECK(parse(R"({"id": "u1", "x": 1, "x": 2, "events": [{"event": "a", "event": "b"}]})").ok());
 }

@@ -1,4 +1,5 @@
 #include "common/protocol/header.h"
+#include "common/rules/identity.h"
 
 #include <catch2/catch.hpp>
 #include <msgpack.hpp>
@@ -15,6 +16,7 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 CATCH_REGISTER_ENUM(gk::HeaderStatus, gk::HeaderStatus::kOk, gk::HeaderStatus::kTooLarge,
@@ -23,7 +25,8 @@ CATCH_REGISTER_ENUM(gk::HeaderStatus, gk::HeaderStatus::kOk, gk::HeaderStatus::k
                     gk::HeaderStatus::kMissingChannel, gk::HeaderStatus::kBadChannel,
                     gk::HeaderStatus::kMissingUser, gk::HeaderStatus::kBadUser,
                     gk::HeaderStatus::kNoIdentity, gk::HeaderStatus::kBadTo,
-                    gk::HeaderStatus::kBadCampaign)
+                    gk::HeaderStatus::kBadCampaign, gk::HeaderStatus::kDuplicateKey,
+                    gk::HeaderStatus::kBadIdentity)
 
 namespace {
 
@@ -166,11 +169,52 @@ bool is_valid_header(const Bytes& frame, const MessageHeader& h) {
     if (h.channel.empty() || !is_string(value_of(root, "channel"), h.channel)) return false;
     const msgpack::object* user = value_of(root, "user");
     if (user == nullptr || user->type != msgpack::type::MAP) return false;
-    return (!h.user_id.empty() && is_string(value_of(*user, "id"), h.user_id)) ||
-           (!h.email.empty() && is_string(value_of(*user, "email"), h.email));
+    if (!gk::business_unit_problem(h.bu).empty()) return false;
+    if (!h.user_id.empty() && !gk::external_id_problem(h.user_id).empty()) return false;
+    if (!h.email.empty() && !gk::email_problem(h.email).empty()) return false;
+    const msgpack::object* email = value_of(*user, "email");
+    const bool email_ok = !h.email.empty() && email != nullptr &&
+                          email->type == msgpack::type::STR &&
+                          gk::trim_email({email->via.str.ptr, email->via.str.size}) == h.email;
+    return (!h.user_id.empty() && is_string(value_of(*user, "id"), h.user_id)) || email_ok;
   } catch (const std::exception&) {
     return false;
   }
+}
+
+// A map packed by hand, so keys may repeat: each value a string or a map of strings.
+using Pairs = std::vector<std::pair<std::string, std::string>>;
+struct Entry {
+  Entry(std::string k, std::string v) : key(std::move(k)), value(std::move(v)) {}
+  Entry(std::string k, Pairs m) : key(std::move(k)), map(std::move(m)), is_map(true) {}
+  std::string key;
+  std::string value;
+  Pairs map;
+  bool is_map = false;
+};
+using Entries = std::vector<Entry>;
+
+Entry nested(std::string key, Pairs pairs) {
+  return Entry(std::move(key), std::move(pairs));
+}
+
+Bytes pack_entries(const Entries& entries) {
+  msgpack::sbuffer buffer;
+  msgpack::packer<msgpack::sbuffer> p(buffer);
+  p.pack_map(static_cast<std::uint32_t>(entries.size()));
+  for (const Entry& e : entries) {
+    p.pack(e.key);
+    if (!e.is_map) {
+      p.pack(e.value);
+      continue;
+    }
+    p.pack_map(static_cast<std::uint32_t>(e.map.size()));
+    for (const auto& [k, v] : e.map) {
+      p.pack(k);
+      p.pack(v);
+    }
+  }
+  return pack(buffer);
 }
 
 // Heap held right now, small blocks and mmapped ones; 0 where glibc is not underneath.
@@ -613,4 +657,155 @@ TEST_CASE("header: mutated valid frames never crash and pass only when still val
   CHECK(seen.count(HeaderStatus::kOk) == 1);
   CHECK(seen.count(HeaderStatus::kNotMsgpack) == 1);
   CHECK(seen.size() >= 5);
+}
+
+TEST_CASE("header: a key the gatekeeper reads may appear only once", "[header][identity]") {
+  struct Case {
+    const char* what;
+    Entries entries;
+    std::string_view detail;
+    std::string_view id;
+  };
+  const Entry id{"id", "m-1"};
+  const Entry mail{"channel", "MAIL"};
+  const Entry user = nested("user", {{"id", "u-1"}});
+  const Case cases[] = {
+      {"two users",
+       {id, mail, nested("user", {{"id", "victim"}}), user},
+       "header has two `user` keys",
+       "m-1"},
+      {"two ids inside user",
+       {id, mail, nested("user", {{"id", "victim"}, {"id", "u-1"}})},
+       "header `user` has two `id` keys",
+       "m-1"},
+      {"two emails inside user",
+       {id, mail, nested("user", {{"email", "a@b.c"}, {"email", "x@y.z"}})},
+       "header `user` has two `email` keys",
+       "m-1"},
+      {"two bus inside user",
+       {id, mail, nested("user", {{"id", "u-1"}, {"bu", "T"}, {"bu", "U"}})},
+       "header `user` has two `bu` keys",
+       "m-1"},
+      // Which message is it? Neither id is trusted for the decision.
+      {"two ids", {id, mail, user, {"id", "m-2"}}, "header has two `id` keys", ""},
+      {"two ids after two channels",
+       {id, mail, user, {"channel", "SMS"}, {"id", "m-2"}},
+       "header has two `id` keys",
+       ""},
+      {"two channels",
+       {id, mail, user, {"channel", "SMS"}},
+       "header has two `channel` keys",
+       "m-1"},
+      {"two tos",
+       {id, mail, user, {"to", "a@b.c"}, {"to", "x@y.z"}},
+       "header has two `to` keys",
+       "m-1"},
+      {"two campaigns",
+       {id, mail, user, nested("campaign", {{"type", "batch"}}),
+        nested("campaign", {{"type", "realtime"}})},
+       "header has two `campaign` keys",
+       "m-1"},
+      {"two types inside campaign",
+       {id, mail, user, nested("campaign", {{"type", "batch"}, {"type", "realtime"}})},
+       "header `campaign` has two `type` keys",
+       "m-1"},
+      {"two topics inside campaign",
+       {id, mail, user, nested("campaign", {{"topic", "news"}, {"topic", "offers"}})},
+       "header `campaign` has two `topic` keys",
+       "m-1"},
+      {"two campaign ids",
+       {id, mail, user, nested("campaign", {{"id", "c-1"}, {"id", "c-2"}})},
+       "header `campaign` has two `id` keys",
+       "m-1"},
+  };
+  Decoding decode;
+  for (const Case& c : cases) {
+    INFO(c.what);
+    const Bytes frame = pack_entries(c.entries);
+    REQUIRE(decode(frame) == HeaderStatus::kDuplicateKey);
+    CHECK(decode.decoder.detail(HeaderStatus::kDuplicateKey) == c.detail);
+    CHECK(decode.out.id == c.id);
+  }
+
+  SECTION("a repeated key the gatekeeper does not read is carried along") {
+    const Bytes frame = pack_entries({id, mail, user, {"x", "1"}, {"x", "2"}});
+    CHECK(decode(frame) == HeaderStatus::kOk);
+    const Bytes inner =
+        pack_entries({id, mail, nested("user", {{"id", "u-1"}, {"name", "A"}, {"name", "B"}})});
+    CHECK(decode(inner) == HeaderStatus::kOk);
+  }
+}
+
+TEST_CASE("header: user fields follow the identity rules", "[header][identity]") {
+  Decoding decode;
+  struct Case {
+    const char* what;
+    Json user;
+    std::string_view detail;
+  };
+  const Case cases[] = {
+      {"':' in bu (another tenant's key)",
+       {{"id", "X"}, {"bu", "T:b"}},
+       "header `user.bu` must not contain ':'"},
+      {"':' in bu of a lead",
+       {{"email", "a@b.c"}, {"bu", "T:b"}},
+       "header `user.bu` must not contain ':'"},
+      {"newline in bu",
+       {{"id", "X"}, {"bu", "T\n"}},
+       "header `user.bu` must not contain whitespace"},
+      {"tab in bu", {{"id", "X"}, {"bu", "T\tb"}}, "header `user.bu` must not contain whitespace"},
+      {"space in bu", {{"id", "X"}, {"bu", "T b"}}, "header `user.bu` must not contain whitespace"},
+      {"bu too long",
+       {{"id", "X"}, {"bu", std::string(65, 'b')}},
+       "header `user.bu` must be at most 64 bytes"},
+      {"id too long",
+       {{"id", std::string(257, 'x')}},
+       "header `user.id` must be at most 256 bytes"},
+      {"control character in id",
+       {{"id", "u\x01"}},
+       "header `user.id` must not contain control characters"},
+      {"email without @",
+       {{"email", "pat.example.com"}},
+       "header `user.email` must contain exactly one '@'"},
+      {"email with a space inside",
+       {{"email", "pat @example.com"}},
+       "header `user.email` must not contain whitespace"},
+      {"email of whitespace alone", {{"email", "  \n"}}, "header `user.email` must not be empty"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.what);
+    const Bytes frame = with_user(c.user);
+    REQUIRE(decode(frame) == HeaderStatus::kBadIdentity);
+    const std::string_view detail = decode.decoder.detail(HeaderStatus::kBadIdentity);
+    CHECK(detail == c.detail);
+    CHECK(decode.out.id == "m-1");
+  }
+
+  SECTION("':' in an external id is allowed: the bu before it cannot hold one") {
+    REQUIRE(decode(with_user({{"id", "b:X"}, {"bu", "T"}})) == HeaderStatus::kOk);
+    CHECK(decode.out.user_id == "b:X");
+  }
+  SECTION("whitespace around an email is trimmed, in place") {
+    const Bytes frame = with_user({{"email", "  Pat@Example.com\n"}, {"bu", "T"}});
+    REQUIRE(decode(frame) == HeaderStatus::kOk);
+    CHECK(decode.out.email == "Pat@Example.com");
+    CHECK(points_into(decode.out.email, frame));
+  }
+}
+
+TEST_CASE("header: duplicate and identity checks allocate nothing", "[header][identity]") {
+  const Bytes dup = pack_entries(
+      {{"id", "m-1"}, {"channel", "MAIL"}, nested("user", {{"id", "a"}, {"id", "b"}})});
+  const Bytes bad = with_user({{"id", "X"}, {"bu", "T:b"}});
+  const Bytes padded = with_user({{"email", " a@b.c "}});
+  Decoding decode;
+  // Grow the zone once, then measure.
+  for (const Bytes* f : {&dup, &bad, &padded}) (void)decode(*f);
+  const std::size_t before = heap_in_use();
+  for (int i = 0; i < 1000; ++i) {
+    CHECK(decode(dup) == HeaderStatus::kDuplicateKey);
+    CHECK(decode(bad) == HeaderStatus::kBadIdentity);
+    CHECK(decode(padded) == HeaderStatus::kOk);
+  }
+  CHECK(heap_in_use() == before);
 }

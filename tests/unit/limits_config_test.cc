@@ -6,10 +6,10 @@
 #include <algorithm>
 #include <string>
 
-#include "common/config.h"
-#include "common/config_reload.h"
-#include "common/config_summary.h"
-#include "common/status_script.h"
+#include "common/config/config.h"
+#include "common/config/config_reload.h"
+#include "common/config/config_summary.h"
+#include "common/store/status_script.h"
 
 using namespace gk;
 

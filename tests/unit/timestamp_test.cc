@@ -6,8 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/events.h"
-#include "common/timestamp.h"
+#include "common/protocol/events.h"
+#include "common/util/timestamp.h"
 
 using namespace gk;
 using nlohmann::json;
