@@ -43,6 +43,10 @@ std::vector<std::string> restart_only_changes(const Config& r, const Config& l) 
   check(r.http.read_timeout_ms != l.http.read_timeout_ms, "http.read_timeout_ms");
   check(r.http.write_timeout_ms != l.http.write_timeout_ms, "http.write_timeout_ms");
   check(r.http.metrics_require_token != l.http.metrics_require_token, "http.metrics_require_token");
+  check(r.http.max_connections != l.http.max_connections, "http.max_connections");
+  check(r.http.max_header_bytes != l.http.max_header_bytes, "http.max_header_bytes");
+  check(r.http.header_timeout_ms != l.http.header_timeout_ms, "http.header_timeout_ms");
+  check(r.http.request_timeout_ms != l.http.request_timeout_ms, "http.request_timeout_ms");
   check(r.redis.events_stream_maxlen != l.redis.events_stream_maxlen, "redis.events_stream_maxlen");
   check(r.redis.history_length != l.redis.history_length, "redis.history_length");
   check(r.cache.enabled != l.cache.enabled, "cache.enabled");
