@@ -277,8 +277,8 @@ void HttpAcceptor::read_head(int fd, Connection& c) {
     if (head.body == RequestHead::Body::kLength && head.content_length > settings_.max_body_bytes) {
       // Refused before a body byte is read; the lingering close discards what follows.
       return answer(fd, c, 413,
-                    "request body of " + std::to_string(head.content_length) +
-                        " bytes is larger than http.max_body_bytes (" +
+                    "request body too large: " + std::to_string(head.content_length) +
+                        " bytes, over http.max_body_bytes (" +
                         std::to_string(settings_.max_body_bytes) + ")");
     }
     unwatch(fd);

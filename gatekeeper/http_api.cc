@@ -107,7 +107,7 @@ httplib::Server::Handler HttpApi::route(std::string name, Handler handler) {
     } else if (req.body.size() > config_.http.max_body_bytes) {
       // A chunked body is capped on its raw bytes; this is the limit on the decoded ones.
       send_error(res, 413,
-                 "request body larger than http.max_body_bytes (" +
+                 "request body too large: over http.max_body_bytes (" +
                      std::to_string(config_.http.max_body_bytes) + " bytes)");
     } else if (req.has_header(kVersionHeader) && req.get_header_value(kVersionHeader) != "1") {
       send_error(res, 400,

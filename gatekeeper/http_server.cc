@@ -87,7 +87,7 @@ HttpServer::HttpServer(const HttpConfig& config, const Health& health, const Met
     if (!res.body.empty()) return;
     if (t_stream != nullptr && t_stream->body_too_large()) {
       return send_error(res, 413,
-                        "request body larger than http.max_body_bytes (" +
+                        "request body too large: over http.max_body_bytes (" +
                             std::to_string(config_.max_body_bytes) + " bytes)");
     }
     if (t_stream != nullptr && t_stream->timed_out()) {
