@@ -403,19 +403,33 @@ TEST_CASE("http hardening: parameters come from the URL, never from a form body"
   const std::string form = "application/x-www-form-urlencoded";
 
   // Valid JSON and, to a form parser, businessUnit=other&channelType=SMS too.
-  auto res = api.Put("/users/u1/optout-status?businessUnit=bu1&channelType=MAIL", auth,
-                     R"({"optOut": true, "x": "&businessUnit=other&channelType=SMS&"})", form);
-  REQUIRE(res);
-  INFO(res->body);
-  CHECK(res->status == 200);
-  CHECK(nlohmann::json::parse(res->body).value("channelType", "") == "MAIL");
+  const std::string sneaky = R"({"optOut": true, "x": "&businessUnit=other&channelType=SMS&"})";
+  auto optout = [&](const std::string& query) {
+    auto res = api.Get(("/users/u1/optout-status" + query).c_str(), auth);
+    REQUIRE(res);
+    REQUIRE(res->status == 200);
+    return nlohmann::json::parse(res->body).value("optOut", false);
+  };
 
-  auto mail = api.Get("/users/u1/optout-status?businessUnit=bu1&channelType=MAIL", auth);
-  REQUIRE(mail);
-  CHECK(nlohmann::json::parse(mail->body).value("optOut", false));
-  auto other = api.Get("/users/u1/optout-status?businessUnit=other&channelType=SMS", auth);
-  REQUIRE(other);
-  CHECK_FALSE(nlohmann::json::parse(other->body).value("optOut", true));
+  SECTION("the URL names them") {
+    auto res =
+        api.Put("/users/u1/optout-status?businessUnit=bu1&channelType=MAIL", auth, sneaky, form);
+    REQUIRE(res);
+    INFO(res->body);
+    CHECK(res->status == 200);
+    CHECK(nlohmann::json::parse(res->body).value("channelType", "") == "MAIL");
+    CHECK(optout("?businessUnit=bu1&channelType=MAIL"));
+  }
+  SECTION("the URL leaves them at their defaults (business unit \"\", channel ALL)") {
+    auto res = api.Put("/users/u1/optout-status", auth, sneaky, form);
+    REQUIRE(res);
+    INFO(res->body);
+    CHECK(res->status == 200);
+    CHECK(nlohmann::json::parse(res->body).value("channelType", "") == "ALL");
+    CHECK(optout("?channelType=ALL"));
+  }
+  // Whatever the URL said, nothing landed where the body pointed.
+  CHECK_FALSE(optout("?businessUnit=other&channelType=SMS"));
 
   SECTION("curl -d '{json}' (JSON labelled as a form) still works") {
     auto curl_style = api.Put("/users/u2/blacklist-status", auth, R"({"blacklisted": true})", form);
