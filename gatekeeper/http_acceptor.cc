@@ -198,6 +198,9 @@ void HttpAcceptor::accept_all() {
     const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
+      // Out of descriptors: a slow head gives its one up, or the pending connection would
+      // keep the listener readable and this loop spinning.
+      if ((errno == EMFILE || errno == ENFILE) && evict_one()) continue;
       if (errno != EAGAIN && errno != EWOULDBLOCK) {
         std::uint64_t suppressed = 0;
         if (log_limiter_.allow(suppressed)) {
