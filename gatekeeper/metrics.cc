@@ -114,7 +114,8 @@ std::string Metrics::render() const {
           "Cluster: invalidation links to replicas that could not be opened (retried).",
           s.cluster_link_errors);
   counter("gk_http_queue_overflows_total",
-          "HTTP connections served by the accepting thread because every worker was busy.",
+          "HTTP requests that waited in the acceptor because every worker was busy and the "
+          "worker queue was full.",
           s.http_queue_overflows);
   counter("gk_config_reloads_total", "Configuration reloads applied (SIGHUP).", s.config_reloads);
   counter("gk_config_reload_failures_total",

@@ -629,7 +629,8 @@ void read_http(Reader& r, const toml::table* t, HttpConfig& c) {
   r.only_keys(s, "http",
               {"listen", "auth_tokens", "auth_tokens_env", "auth_tokens_file", "max_body_bytes",
                "max_events_per_body", "read_timeout_ms", "write_timeout_ms", "threads",
-               "max_queued_connections", "metrics_require_token"});
+               "max_queued_connections", "metrics_require_token", "max_connections",
+               "max_header_bytes", "header_timeout_ms", "request_timeout_ms"});
   if (r.string(s, "http", "listen", c.listen)) {
     if (std::string problem = parse_listen(c.listen, c); !problem.empty()) {
       r.fail("http.listen", line_at(t, "listen"), std::move(problem));
@@ -645,6 +646,12 @@ void read_http(Reader& r, const toml::table* t, HttpConfig& c) {
   r.integer(s, "http", "threads", 1, 64, c.threads);
   r.integer(s, "http", "max_queued_connections", 1, 100000, c.max_queued_connections);
   r.boolean(s, "http", "metrics_require_token", c.metrics_require_token);
+  // httplib is built with select(): a socket numbered 1024 or more gets a 500, so the
+  // connections (and the process's other sockets) must stay below that.
+  r.integer(s, "http", "max_connections", 1, 768, c.max_connections);
+  r.integer(s, "http", "max_header_bytes", 1024, 65536, c.max_header_bytes);
+  r.integer(s, "http", "header_timeout_ms", 1, kMaxTimeoutMs, c.header_timeout_ms);
+  r.integer(s, "http", "request_timeout_ms", 1, kMaxTimeoutMs, c.request_timeout_ms);
 }
 
 void read_log(Reader& r, const toml::table* t, LogConfig& c) {

@@ -64,11 +64,16 @@ struct HttpConfig {
   std::string auth_tokens_file;                            // one token per line
   std::size_t max_body_bytes = 1 << 20;
   std::size_t max_events_per_body = 50;
-  int read_timeout_ms = 5000;
-  int write_timeout_ms = 5000;
+  int read_timeout_ms = 5000;   // per read of a request body
+  int write_timeout_ms = 5000;  // per write of an answer
   int threads = 4;
-  // Accepted connections waiting for a worker; past it, accepting pauses.
+  // Requests with a complete head waiting for a worker; past it, they wait in the acceptor.
   std::size_t max_queued_connections = 64;
+  // Slow clients (docs/RELIABILITY.md, "HTTP framing and slow clients"):
+  std::size_t max_connections = 256;     // open connections, all states
+  std::size_t max_header_bytes = 16384;  // request line and headers
+  int header_timeout_ms = 5000;          // accept to complete head
+  int request_timeout_ms = 15000;        // a worker's whole time on one request
   bool metrics_require_token = false;
 };
 

@@ -40,8 +40,21 @@ std::string path_id(const httplib::Request& req) {
   return req.matches.size() > 1 ? req.matches[1].str() : std::string();
 }
 
+// A parameter of the URL's query. Only the URL counts: httplib also merges the parameters
+// of a form-encoded body into req.params, which would let a body override the business
+// unit or channel the URL names (and `curl -d '{json}'` sends JSON labelled as a form).
+std::optional<std::string> query_param(const httplib::Request& req, const std::string& key) {
+  const std::size_t mark = req.target.find('?');
+  if (mark == std::string::npos) return std::nullopt;
+  httplib::Params params;
+  httplib::detail::parse_query_text(req.target.substr(mark + 1), params);
+  const auto it = params.find(key);
+  if (it == params.end()) return std::nullopt;
+  return it->second;
+}
+
 std::string business_unit(const httplib::Request& req) {
-  return req.has_param("businessUnit") ? req.get_param_value("businessUnit") : std::string();
+  return query_param(req, "businessUnit").value_or(std::string());
 }
 
 // The rules of common/identity.h; a 400 naming the field when `problem` is set.
@@ -105,8 +118,15 @@ void HttpApi::reload_tokens(const HttpConfig& config) {
 httplib::Server::Handler HttpApi::route(std::string name, Handler handler) {
   return [this, name = std::move(name), handler = std::move(handler)](const httplib::Request& req,
                                                                       httplib::Response& res) {
+    // The pre-routing gate already refused a bad token before the body was read; this
+    // repeats it for safety only (a reload may have happened meanwhile).
     if (!tokens()->accepts(req.get_header_value(kAuthHeader))) {
       send_error(res, 401, "missing or invalid X-XNG-AuthToken");
+    } else if (req.body.size() > config_.http.max_body_bytes) {
+      // A chunked body is capped on its raw bytes; this is the limit on the decoded ones.
+      send_error(res, 413,
+                 "request body too large: over http.max_body_bytes (" +
+                     std::to_string(config_.http.max_body_bytes) + " bytes)");
     } else if (req.has_header(kVersionHeader) && req.get_header_value(kVersionHeader) != "1") {
       send_error(res, 400,
                  "unsupported X-XNG-ApiVersion '" + req.get_header_value(kVersionHeader) +
@@ -124,41 +144,60 @@ void HttpApi::register_routes(httplib::Server& server) {
   using std::placeholders::_2;
   const std::string optout = "/users/{externalId}/optout-status";
   const std::string blacklist = "/users/{externalId}/blacklist-status";
-  server.Get(R"(/users/(.+)/optout-status)",
-             route(optout, std::bind(&HttpApi::get_optout, this, _1, _2)));
-  server.Put(R"(/users/(.+)/optout-status)",
-             route(optout, std::bind(&HttpApi::put_optout, this, _1, _2)));
-  server.Get(R"(/users/(.+)/blacklist-status)",
-             route(blacklist, std::bind(&HttpApi::get_blacklist, this, _1, _2)));
-  server.Put(R"(/users/(.+)/blacklist-status)",
-             route(blacklist, std::bind(&HttpApi::put_blacklist, this, _1, _2)));
-  server.Get(R"(/users/(.+)/recipient-status)",
-             route("/users/{externalId}/recipient-status",
-                   std::bind(&HttpApi::get_recipient, this, _1, _2)));
-  server.Get(R"(/users/(.+)/optout-history)",
-             route("/users/{externalId}/optout-history",
-                   std::bind(&HttpApi::get_user_history, this, _1, _2)));
-  server.Get("/leads/optout-history",
-             route("/leads/optout-history", std::bind(&HttpApi::get_lead_history, this, _1, _2)));
-  server.Post("/events", route("/events", std::bind(&HttpApi::post_events, this, _1, _2)));
+  const std::string recipient = "/users/{externalId}/recipient-status";
+  const std::string history = "/users/{externalId}/optout-history";
+  const std::string leads = "/leads/optout-history";
+  add(server, "GET", R"(/users/(.+)/optout-status)", optout,
+      std::bind(&HttpApi::get_optout, this, _1, _2));
+  add(server, "PUT", R"(/users/(.+)/optout-status)", optout,
+      std::bind(&HttpApi::put_optout, this, _1, _2));
+  add(server, "GET", R"(/users/(.+)/blacklist-status)", blacklist,
+      std::bind(&HttpApi::get_blacklist, this, _1, _2));
+  add(server, "PUT", R"(/users/(.+)/blacklist-status)", blacklist,
+      std::bind(&HttpApi::put_blacklist, this, _1, _2));
+  add(server, "GET", R"(/users/(.+)/recipient-status)", recipient,
+      std::bind(&HttpApi::get_recipient, this, _1, _2));
+  add(server, "GET", R"(/users/(.+)/optout-history)", history,
+      std::bind(&HttpApi::get_user_history, this, _1, _2));
+  add(server, "GET", leads, leads, std::bind(&HttpApi::get_lead_history, this, _1, _2));
+  add(server, "POST", "/events", "/events", std::bind(&HttpApi::post_events, this, _1, _2));
 
-  if (config_.http.metrics_require_token) {
-    // /metrics belongs to HttpServer; the token check goes in front of it. A GET carries no
-    // body, so answering before the body is read leaves nothing unread on the connection.
-    server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-      if (req.path != "/metrics" || tokens()->accepts(req.get_header_value(kAuthHeader))) {
-        return httplib::Server::HandlerResponse::Unhandled;
-      }
+  // httplib calls this before it reads a body: an unauthenticated client gets its 401
+  // without sending (or the server buffering) a byte of body.
+  server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    if (req.path == "/healthz" || req.path == "/readyz" ||
+        tokens()->accepts(req.get_header_value(kAuthHeader))) {
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
+    if (req.path == "/metrics" && req.method == "GET" && config_.http.metrics_require_token) {
       send_error(res, 401, "missing or invalid X-XNG-AuthToken");
       return httplib::Server::HandlerResponse::Handled;
-    });
-  }
+    }
+    for (const auto& r : gated_) {
+      if (r.method == req.method && std::regex_match(req.path, r.pattern)) {
+        send_error(res, 401, "missing or invalid X-XNG-AuthToken");
+        metrics_.http_requests.Add({{"route", r.name}, {"status", "401"}}).Increment();
+        return httplib::Server::HandlerResponse::Handled;
+      }
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+}
+
+void HttpApi::add(httplib::Server& server, const std::string& method, const std::string& pattern,
+                  const std::string& name, Handler handler) {
+  gated_.push_back({method, std::regex(pattern), name});
+  auto wrapped = route(name, std::move(handler));
+  if (method == "GET") server.Get(pattern, std::move(wrapped));
+  if (method == "PUT") server.Put(pattern, std::move(wrapped));
+  if (method == "POST") server.Post(pattern, std::move(wrapped));
 }
 
 std::optional<std::string> HttpApi::channel_param(const httplib::Request& req,
                                                   httplib::Response& res) {
-  if (!req.has_param("channelType")) return std::string(kAllChannel);
-  const std::string name = req.get_param_value("channelType");
+  const auto param = query_param(req, "channelType");
+  if (!param) return std::string(kAllChannel);
+  const std::string& name = *param;
   if (iequals(name, kAllChannel)) return std::string(kAllChannel);
   if (const auto index = channels_.find_type(name)) return channels_.name(*index);
   reply(
@@ -230,7 +269,7 @@ void HttpApi::get_user_history(const httplib::Request& req, httplib::Response& r
 }
 
 void HttpApi::get_lead_history(const httplib::Request& req, httplib::Response& res) {
-  const std::string email = req.has_param("email") ? req.get_param_value("email") : "";
+  const std::string email = query_param(req, "email").value_or(std::string());
   if (email.empty()) {
     return reply(
         res, 400,
@@ -308,10 +347,6 @@ void HttpApi::put_status(const httplib::Request& req, httplib::Response& res,
 
 void HttpApi::post_events(const httplib::Request& req, httplib::Response& res) {
   const EpochMs received = now_ms();
-  // httplib enforces the limit on Content-Length; a chunked body is checked here.
-  if (req.body.size() > config_.http.max_body_bytes) {
-    return send_error(res, 413, "request body too large");
-  }
   const auto parsed = parse_event_body(req.body, channels_, config_.http.max_events_per_body);
   if (!parsed.ok()) {
     metrics_.event_bodies.Add({{"transport", "http"}, {"result", "invalid"}}).Increment();

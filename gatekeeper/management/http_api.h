@@ -5,7 +5,9 @@
 
 #include <functional>
 #include <optional>
+#include <regex>
 #include <string>
+#include <vector>
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
@@ -39,6 +41,9 @@ class HttpApi {
   using Handler = std::function<void(const httplib::Request&, httplib::Response&)>;
   // Wraps a route with authentication, the version check and the request counter.
   httplib::Server::Handler route(std::string name, Handler handler);
+  // Registers a wrapped route and remembers it for the pre-routing token check.
+  void add(httplib::Server& server, const std::string& method, const std::string& pattern,
+           const std::string& name, Handler handler);
 
   void get_optout(const httplib::Request& req, httplib::Response& res);
   void put_optout(const httplib::Request& req, httplib::Response& res);
@@ -64,6 +69,14 @@ class HttpApi {
   EventProcessor& processor_;
   ManagementMetrics& metrics_;
   std::shared_ptr<const ApiTokens> tokens() const;
+
+  // The token-protected routes, as the pre-routing check matches them.
+  struct GatedRoute {
+    std::string method;
+    std::regex pattern;
+    std::string name;
+  };
+  std::vector<GatedRoute> gated_;
 
   mutable std::mutex tokens_mutex_;
   std::shared_ptr<const ApiTokens> tokens_;

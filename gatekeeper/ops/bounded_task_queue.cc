@@ -2,9 +2,8 @@
 
 namespace gk {
 
-BoundedTaskQueue::BoundedTaskQueue(std::size_t threads, std::size_t max_queued,
-                                   LocalCounter& overflows)
-    : max_queued_(max_queued), overflows_(overflows) {
+BoundedTaskQueue::BoundedTaskQueue(std::size_t threads, std::size_t max_queued)
+    : max_queued_(max_queued) {
   for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { work(); });
 }
 
@@ -12,20 +11,14 @@ BoundedTaskQueue::~BoundedTaskQueue() {
   shutdown();
 }
 
-void BoundedTaskQueue::enqueue(std::function<void()> fn) {
+bool BoundedTaskQueue::try_enqueue(std::function<void()>& job) {
   {
-    std::unique_lock lock(mutex_);
-    if (jobs_.size() < max_queued_) {
-      jobs_.push_back(std::move(fn));
-      lock.unlock();
-      ready_.notify_one();
-      return;
-    }
+    std::lock_guard lock(mutex_);
+    if (shutdown_ || jobs_.size() >= max_queued_) return false;
+    jobs_.push_back(std::move(job));
   }
-  // Caller runs: the connection is still served (its socket must be closed by it), and
-  // accepting pauses meanwhile.
-  overflows_.add();
-  fn();
+  ready_.notify_one();
+  return true;
 }
 
 void BoundedTaskQueue::shutdown() {
@@ -46,7 +39,7 @@ void BoundedTaskQueue::work() {
     {
       std::unique_lock lock(mutex_);
       ready_.wait(lock, [&] { return shutdown_ || !jobs_.empty(); });
-      // Queued connections are still served on shutdown: each owns a socket to close.
+      // Queued requests are still served on shutdown: each owns a socket to close.
       if (jobs_.empty()) return;
       job = std::move(jobs_.front());
       jobs_.pop_front();

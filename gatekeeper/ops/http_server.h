@@ -4,11 +4,12 @@
 
 #include <functional>
 #include <string>
-#include <thread>
 
 #include "common/config/config.h"
 #include "common/util/counters.h"
 #include "gatekeeper/ops/health.h"
+#include "gatekeeper/ops/bounded_task_queue.h"
+#include "gatekeeper/ops/http_acceptor.h"
 
 namespace gk {
 
@@ -20,29 +21,47 @@ class MetricsSource {
 };
 
 // The HTTP listener: health, readiness and metrics here; the API registers its routes on
-// server() before start(). Bounded: fixed worker threads, body and time limits from config.
+// server() before start(). httplib parses requests and runs the routes, but its own
+// listener (a worker per connection from accept on, a timeout per read) lets slow clients
+// hold every worker. So connections come in through an HttpAcceptor, which reads heads
+// without a thread per connection, and only complete heads reach the workers, which serve
+// one request per connection with a deadline for the whole request (docs/RELIABILITY.md,
+// "HTTP framing and slow clients"). Health, readiness and metrics have a worker of their
+// own, so busy API workers never delay them.
 class HttpServer {
  public:
-  // `queue_overflows` counts connections served by the accepting thread because the
-  // worker queue was full (see BoundedTaskQueue).
+  // `queue_overflows` counts requests that waited because every worker was busy and the
+  // worker queue was full.
   HttpServer(const HttpConfig& config, const Health& health, const MetricsSource& metrics,
              LocalCounter& queue_overflows);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  httplib::Server& server() noexcept { return server_; }
-  // Binds and starts serving on a thread of its own; throws std::runtime_error naming the
+  httplib::Server& server() noexcept { return engine_; }
+  // Binds and starts serving on threads of its own; throws std::runtime_error naming the
   // address when it cannot bind. Returns the bound port (useful with port 0).
   int start();
   void stop();
 
  private:
+  // httplib's request processing without its listener.
+  class Engine : public httplib::Server {
+   public:
+    void serve(httplib::Stream& stream);
+  };
+
+  bool dispatch(PendingRequest& request);
+  void serve(PendingRequest& request) noexcept;
+
   const HttpConfig& config_;
   const Health& health_;
   const MetricsSource& metrics_;
-  httplib::Server server_;
-  std::thread thread_;
+  Engine engine_;
+  HttpAcceptor acceptor_;
+  BoundedTaskQueue workers_;
+  BoundedTaskQueue probes_;
+  bool stopped_ = false;
 };
 
 // Writes `{"error": message}` with the status.

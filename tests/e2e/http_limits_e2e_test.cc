@@ -16,7 +16,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// A client that connects and never sends a byte.
+// A client that connects and sends nothing, or only what it is told to.
 class IdleConnection {
  public:
   explicit IdleConnection(int port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
@@ -28,6 +28,7 @@ class IdleConnection {
   }
   ~IdleConnection() { ::close(fd_); }
   bool connected() const { return connected_; }
+  void send(const std::string& bytes) { ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL); }
 
  private:
   int fd_;
@@ -38,7 +39,7 @@ class IdleConnection {
 
 TEST_CASE("http limits: a flood of idle connections is bounded and then served", "[e2e][http]") {
   Rig rig;
-  rig.opts.http_extra = "threads = 1\nmax_queued_connections = 1\nread_timeout_ms = 300\n";
+  rig.opts.http_extra = "threads = 1\nmax_queued_connections = 1\nheader_timeout_ms = 300\n";
   rig.start();
   {
     std::vector<std::unique_ptr<IdleConnection>> idle;
@@ -46,11 +47,36 @@ TEST_CASE("http limits: a flood of idle connections is bounded and then served",
       idle.push_back(std::make_unique<IdleConnection>(rig.opts.http_port));
       REQUIRE(idle.back()->connected());
     }
-    // One worker and one queue slot: the rest are served by the acceptor, one at a time,
-    // each until the read timeout drops it.
-    CHECK(eventually([&] { return rig.metric("gk_http_queue_overflows_total") >= 1; }, 10s));
+    // Idle connections wait in the acceptor, not in a worker: probes are served meanwhile.
+    CHECK(http_get(rig.opts.http_port, "/healthz").status == 200);
   }
   CHECK(http_get(rig.opts.http_port, "/healthz").status == 200);
+  CHECK(rig.gk->process().running());
+}
+
+TEST_CASE("http limits: requests beyond the workers and their queue wait, counted", "[e2e][http]") {
+  Rig rig;
+  rig.opts.http_extra = "threads = 1\nmax_queued_connections = 1\nrequest_timeout_ms = 1000\n";
+  rig.start();
+  const std::string stalled_put =
+      "PUT /users/u1/optout-status HTTP/1.1\r\nX-XNG-AuthToken: " + rig.opts.auth_token +
+      "\r\nContent-Length: 20\r\n\r\n";
+  {
+    // Complete heads whose bodies never come: the first holds the worker, the second
+    // fills the queue, the rest wait in the acceptor.
+    std::vector<std::unique_ptr<IdleConnection>> stalled;
+    for (int i = 0; i < 4; ++i) {
+      stalled.push_back(std::make_unique<IdleConnection>(rig.opts.http_port));
+      REQUIRE(stalled.back()->connected());
+      stalled.back()->send(stalled_put);
+    }
+    CHECK(eventually([&] { return rig.metric("gk_http_queue_overflows_total") >= 1; }, 10s));
+    // Health and readiness have a worker of their own.
+    CHECK(http_get(rig.opts.http_port, "/healthz").status == 200);
+  }
+  CHECK(http_put(rig.opts.http_port, "/users/u1/optout-status", R"({"optOut": true})",
+                 rig.opts.auth_token)
+            .status == 200);
   CHECK(rig.gk->process().running());
 }
 

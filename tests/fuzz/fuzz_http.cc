@@ -37,6 +37,7 @@
 #include "gatekeeper/management/http_api.h"
 #include "gatekeeper/ops/http_server.h"
 #include "gatekeeper/management/management_metrics.h"
+#include "gatekeeper/ops/http_head.h"
 #include "gatekeeper/metrics.h"
 #include "gatekeeper/pipeline/pipeline_stats.h"
 #include "gatekeeper/management/status_service.h"
@@ -244,6 +245,14 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  // The acceptor's head parser sees every request first (framing checks).
+  const std::string_view input(reinterpret_cast<const char*>(data), size);
+  if (const std::size_t end = gk::find_head_end(input); end != std::string_view::npos) {
+    const auto parsed = gk::parse_request_head(input.substr(0, end));
+    if (const auto* error = std::get_if<gk::HeadError>(&parsed)) {
+      GK_FUZZ_CHECK((error->status == 400 || error->status == 501) && !error->message.empty());
+    }
+  }
   InputStream stream(data, size);
   bool connection_closed = false;
   httplib::Server& server = harness->http.server();
