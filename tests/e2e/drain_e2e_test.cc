@@ -106,10 +106,11 @@ TEST_CASE("e2e: SIGTERM with intake paused decides what still waits in the recei
 
   // The MAIL backlog is full, so intake paused with messages still queued on the ingress
   // socket: the drain must take those too, not only what was decided before the signal.
+  // (The batch that filled it still lands behind the limit, so the backlog may pass 300.)
   REQUIRE(eventually(
       [&] {
         return rig.metric("gk_intake_pauses_total") >= 1 &&
-               rig.metric("gk_messages_backlog") == 300;
+               rig.metric("gk_messages_backlog") >= 300;
       },
       20s));
   const double taken = rig.metric("gk_messages_received_total");
