@@ -170,7 +170,7 @@ TEST_CASE("e2e ctl: status, blacklist and recipient go through the HTTP API", "[
   const json set = api({"status", "set", "bob", "--channel", "email", "--opt-out"});
   CHECK(set["optOut"] == true);
   CHECK(set["id"] == "bob");
-  CHECK(rig.redis.command({"HGET", "gk:u::bob", "MAIL"})->str == std::string("1"));
+  CHECK(rig.redis.hget("gk:u::bob", "MAIL") == "1");
 
   const json mail = api({"status", "get", "bob", "--channel", "MAIL"});
   CHECK(mail["optOut"] == true);
@@ -202,9 +202,9 @@ TEST_CASE("e2e ctl: status, blacklist and recipient go through the HTTP API", "[
   }
   SECTION("opting back in and a business unit") {
     CHECK(api({"status", "set", "bob", "--channel", "MAIL", "--opt-in"})["optOut"] == false);
-    CHECK(rig.redis.command({"HGET", "gk:u::bob", "MAIL"})->str == std::string("0"));
+    CHECK(rig.redis.hget("gk:u::bob", "MAIL") == "0");
     api({"status", "set", "carol", "--bu", "shop", "--channel", "ALL", "--opt-out"});
-    CHECK(rig.redis.command({"HGET", "gk:u:shop:carol", "ALL"})->str == std::string("1"));
+    CHECK(rig.redis.hget("gk:u:shop:carol", "ALL") == "1");
     CHECK(api({"status", "get", "carol", "--bu", "shop"})["optOut"] == true);
     CHECK(api({"status", "get", "carol"})["optOut"] == false);
   }

@@ -9,6 +9,7 @@
 #include "tests/support/gatekeeper_process.h"
 #include "tests/support/ports.h"
 #include "tests/support/process.h"
+#include "tests/support/redis_reply.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/zmq_peers.h"
 
@@ -117,13 +118,11 @@ struct Rig {
   std::vector<std::map<std::string, std::string>> stream() {
     auto r = redis.command({"XRANGE", "gk:events", "-", "+"});
     std::vector<std::map<std::string, std::string>> out;
+    REQUIRE(r->type == REDIS_REPLY_ARRAY);
     for (std::size_t i = 0; i < r->elements; ++i) {
-      const redisReply* fields = r->element[i]->element[1];
-      std::map<std::string, std::string> m;
-      for (std::size_t j = 0; j + 1 < fields->elements; j += 2) {
-        m[std::string(fields->element[j]->str, fields->element[j]->len)] =
-            std::string(fields->element[j + 1]->str, fields->element[j + 1]->len);
-      }
+      const redisReply* entry = r->element[i];
+      REQUIRE((entry->type == REDIS_REPLY_ARRAY && entry->elements == 2));
+      auto m = reply_fields(entry->element[1]);
       if (m["event"] != kProbe) out.push_back(std::move(m));
     }
     return out;
@@ -187,9 +186,8 @@ TEST_CASE("e2e management: the PROTOCOL.md section 5 body by POST /events", "[e2
         json::parse(R"({"results": [{"index": 0, "status": "accepted", "changed": true}]})"));
 
   SECTION("the status is stored with the event's time") {
-    CHECK(rig.redis.command({"HGET", "gk:u::" + id, "MAIL"})->str == std::string("1"));
-    CHECK(rig.redis.command({"HGET", "gk:u::" + id, "MAIL:ts"})->str ==
-          std::string("1795688100123"));
+    CHECK(rig.redis.hget("gk:u::" + id, "MAIL") == "1");
+    CHECK(rig.redis.hget("gk:u::" + id, "MAIL:ts") == "1795688100123");
     const Answer s = rig.call("GET", "/users/" + id + "/optout-status?channelType=MAIL");
     CHECK(s.status == 200);
     CHECK(s.body["optOut"] == true);
@@ -347,7 +345,7 @@ TEST_CASE("e2e management: the API table of PROTOCOL.md section 7", "[e2e][mgmt]
   SECTION("an external id with a percent-encoded slash") {
     CHECK(rig.call("PUT", "/users/team%2F7/optout-status?channelType=SMS", R"({"optOut": true})")
               .status == 200);
-    CHECK(rig.redis.command({"HGET", "gk:u::team/7", "SMS"})->str == std::string("1"));
+    CHECK(rig.redis.hget("gk:u::team/7", "SMS") == "1");
     CHECK(rig.call("GET", "/users/team%2F7/optout-status?channelType=SMS").body["optOut"] == true);
   }
   SECTION("X-XNG-ApiVersion: 1 is accepted") {
@@ -539,8 +537,7 @@ TEST_CASE("e2e management: events on the ZeroMQ socket, JSON and msgpack", "[e2e
     CHECK(e->map["businessUnit"] == "bu1");
     CHECK_FALSE(e->map.contains("id"));
     CHECK(e->map["timestamp"] == "2026-11-26T10:15:00.123Z");
-    CHECK(rig.redis.command({"HGET", "gk:l:bu1:lead@example.com", "MAIL"})->str ==
-          std::string("1"));
+    CHECK(rig.redis.hget("gk:l:bu1:lead@example.com", "MAIL") == "1");
     const Answer h =
         rig.call("GET", "/leads/optout-history?email=lead@EXAMPLE.com&businessUnit=bu1");
     CHECK(h.status == 200);

@@ -16,6 +16,7 @@
 #include "tests/support/ports.h"
 #include "tests/support/process.h"
 #include "tests/support/rig.h"
+#include "tests/support/skip.h"
 
 using namespace gk::test;
 using nlohmann::json;
@@ -106,9 +107,10 @@ TEST_CASE("e2e metrics: the page after traffic passes promtool and holds the fam
   CHECK_THAT(page, Catch::Contains("# TYPE gk_messages_held gauge"));
   CHECK_THAT(page, Catch::Contains("# TYPE gk_decision_latency_seconds histogram"));
 
-  if (!std::filesystem::exists(kPromtool)) {
-    WARN("SKIPPED promtool check: " << kPromtool
-                                    << " is absent (Debian package prometheus; scripts/setup)");
+  if (!prerequisite(std::filesystem::exists(kPromtool),
+                    std::string(kPromtool) +
+                        " is absent, the promtool check did not run (Debian package "
+                        "prometheus; scripts/setup)")) {
     return;
   }
   TempDir dir;
@@ -124,8 +126,9 @@ TEST_CASE("e2e metrics: the page after traffic passes promtool and holds the fam
 }
 
 TEST_CASE("e2e metrics: a real Prometheus server scrapes the gatekeeper", "[e2e][metrics]") {
-  if (!std::filesystem::exists(kPrometheus)) {
-    WARN("SKIPPED: " << kPrometheus << " is absent (Debian package prometheus; scripts/setup)");
+  if (!prerequisite(
+          std::filesystem::exists(kPrometheus),
+          std::string(kPrometheus) + " is absent (Debian package prometheus; scripts/setup)")) {
     return;
   }
   Rig rig;

@@ -11,6 +11,7 @@
 #include "tests/support/gatekeeper_process.h"
 #include "tests/support/process.h"
 #include "tests/support/redis_server.h"
+#include "tests/support/skip.h"
 
 using namespace gk::test;
 using namespace std::chrono_literals;
@@ -23,14 +24,23 @@ std::string script(const std::string& name) {
   return std::string(GK_SOURCE_DIR) + "/scripts/" + name;
 }
 
+// The interpreter and both modules the examples import.
+bool python_ready() {
+  if (!std::filesystem::exists(kPython)) return false;
+  TempDir dir;
+  Process probe({kPython, "-c", "import zmq, msgpack"}, dir.file("probe.log"));
+  const auto status = probe.wait(30s);
+  return status && *status == 0;
+}
+
 }  // namespace
 
 TEST_CASE("e2e python: the example sender and adapters account for every message",
           "[e2e][python]") {
-  if (!std::filesystem::exists(kPython)) {
-    WARN("SKIPPED: " << kPython
-                     << " is absent (scripts/setup installs python3, python3-zmq "
-                        "and python3-msgpack)");
+  if (!prerequisite(python_ready(), std::string(kPython) +
+                                        " with the zmq and msgpack modules is absent "
+                                        "(scripts/setup installs python3, python3-zmq and "
+                                        "python3-msgpack)")) {
     return;
   }
   RedisServer redis;

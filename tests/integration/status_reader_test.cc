@@ -95,6 +95,42 @@ TEST_CASE("status reader: a lead's email link brings in the user's record", "[re
   }
 }
 
+TEST_CASE("status reader: a direct write to a lead's key changes the cached status",
+          "[reader][lead]") {
+  ReaderRig rig;
+  const PersonRef lead{"bu1", "", "Lead@X.com"};
+  // Cached as not opted out; the write below is made by another client, straight to the key.
+  CHECK(rig.lookup(lead) == OptOutRecord{});
+  OptOutRecord cached;
+  REQUIRE(rig.reader->resolve(lead, cached));
+  const auto before = rig.reader->stats().invalidations;
+
+  rig.redis.hset("gk:l:bu1:lead@x.com", "MAIL", "1");
+  // The next lookups see the new value once the invalidation is applied; poll with a deadline.
+  CHECK(eventually([&] { return drain_ready(*rig.reader) && rig.lookup(lead).opted_out(0); }));
+  CHECK(rig.reader->stats().invalidations > before);
+  CHECK_FALSE(rig.lookup(lead).opted_out(1));
+
+  SECTION("an ALL opt-out written later is seen too") {
+    rig.redis.hset("gk:l:bu1:lead@x.com", "ALL", "1");
+    CHECK(eventually([&] { return drain_ready(*rig.reader) && rig.lookup(lead).all; }));
+  }
+  SECTION("deleting the key clears the cached opt-out") {
+    rig.redis.command({"DEL", "gk:l:bu1:lead@x.com"});
+    CHECK(
+        eventually([&] { return drain_ready(*rig.reader) && rig.lookup(lead) == OptOutRecord{}; }));
+  }
+}
+
+TEST_CASE("status reader: a lead without a business unit is invalidated on its own key",
+          "[reader][lead]") {
+  ReaderRig rig;
+  const PersonRef lead{"", "", "solo@x.com"};
+  CHECK_FALSE(rig.lookup(lead).opted_out(1));
+  rig.redis.hset("gk:l::solo@x.com", "SMS", "1");
+  CHECK(eventually([&] { return drain_ready(*rig.reader) && rig.lookup(lead).opted_out(1); }));
+}
+
 TEST_CASE("status reader: a key of the wrong type is a store error, never 'not opted out'",
           "[reader]") {
   ReaderRig rig;
@@ -127,8 +163,9 @@ TEST_CASE("status reader: a tracking link that died is noticed at the next ping"
   REQUIRE(rig.reader->cache().size() == 1);
   // The tracking client is the one with the tracking flag ('t') and no subscription; killing
   // it stops the announcements without any message to the subscriber.
-  auto list = rig.redis.command({"CLIENT", "LIST"});
-  const std::string text(list->str, list->len);
+  const auto list = rig.redis.text({"CLIENT", "LIST"});
+  REQUIRE(list);
+  const std::string& text = *list;
   std::string tracker_id;
   for (std::size_t at = 0; at < text.size();) {
     const std::size_t end = text.find('\n', at);

@@ -15,6 +15,7 @@
 #include "gatekeeper/management/status_service.h"
 #include "tests/support/ports.h"
 #include "tests/support/redis_cluster.h"
+#include "tests/support/redis_reply.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/zmq_peers.h"
 
@@ -97,8 +98,7 @@ struct WriteRig {
 
   RedisReplyPtr command(const std::vector<std::string>& args) { return store.command(args); }
   std::string hget(const std::string& key, const std::string& field) {
-    auto r = store.command({"HGET", key, field});
-    return r->type == REDIS_REPLY_STRING ? std::string(r->str, r->len) : std::string("(nil)");
+    return reply_text(store.command({"HGET", key, field}).get()).value_or("(nil)");
   }
   long long integer(const std::vector<std::string>& cmd) { return store.command(cmd)->integer; }
   // A person's history key in the layout of this store.
@@ -108,8 +108,11 @@ struct WriteRig {
   std::vector<json> history(const std::string& key) {
     auto r = store.command({"LRANGE", key, "0", "-1"});
     std::vector<json> out;
+    REQUIRE(r->type == REDIS_REPLY_ARRAY);
     for (std::size_t i = 0; i < r->elements; ++i) {
-      out.push_back(json::parse(std::string(r->element[i]->str, r->element[i]->len)));
+      const auto entry = reply_text(r->element[i]);
+      REQUIRE(entry);
+      out.push_back(json::parse(*entry));
     }
     return out;
   }
@@ -212,7 +215,7 @@ TEMPLATE_TEST_CASE("status writes: linking merges the lead into the user, newer 
   CHECK(rig.integer({"EXISTS", "gk:l:bu:a@x.com"}) == 0);
   CHECK(rig.hget("gk:u:bu:u1", "SMS") == "1");
   auto link = rig.command({"GET", "gk:id:bu:a@x.com"});
-  CHECK(std::string(link->str, link->len) == "u1");
+  CHECK(reply_text(link.get()) == "u1");
   CHECK(rig.integer({"SISMEMBER", "gk:ue:bu:u1", "a@x.com"}) == 1);
   CHECK(rig.integer({"EXISTS", rig.hkey(false, "bu", "u1")}) == 0);  // a link alone is not a change
 
@@ -448,12 +451,10 @@ TEST_CASE("status service: system events go to the PUB socket and the stream", "
   CHECK(map["changed"] == true);
 
   auto range = rig.redis.command({"XRANGE", "gk:events", "-", "+", "COUNT", "1"});
+  REQUIRE(range->type == REDIS_REPLY_ARRAY);
   REQUIRE(range->elements == 1);
-  const redisReply* entry = range->element[0]->element[1];
-  std::map<std::string, std::string> fields;
-  for (std::size_t i = 0; i + 1 < entry->elements; i += 2) {
-    fields[entry->element[i]->str] = entry->element[i + 1]->str;
-  }
+  REQUIRE((range->element[0]->type == REDIS_REPLY_ARRAY && range->element[0]->elements == 2));
+  auto fields = reply_fields(range->element[0]->element[1]);
   CHECK(fields["event"] == "Opt Out");
   CHECK(fields["id"] == "u1");
   CHECK(fields["channel.type"] == "MAIL");

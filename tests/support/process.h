@@ -10,7 +10,8 @@
 namespace gk::test {
 
 // A child process started with fork/exec, its stdout and stderr in a log file. Killed with
-// SIGKILL when destroyed if still running, so a failing test leaves nothing behind.
+// SIGKILL when destroyed if still running, so a failing test leaves nothing behind, and by
+// the kernel (PR_SET_PDEATHSIG) if the test binary itself dies.
 class Process {
  public:
   Process(std::vector<std::string> argv, std::string log_path);

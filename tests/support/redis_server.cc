@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "tests/support/ports.h"
+#include "tests/support/redis_reply.h"
 
 namespace gk::test {
 
@@ -69,6 +70,14 @@ RedisReplyPtr RedisServer::command(const std::vector<std::string>& args) {
 
 void RedisServer::hset(const std::string& key, const std::string& field, const std::string& value) {
   command({"HSET", key, field, value});
+}
+
+std::optional<std::string> RedisServer::text(const std::vector<std::string>& args) {
+  return reply_text(command(args).get());
+}
+
+std::optional<std::string> RedisServer::hget(const std::string& key, const std::string& field) {
+  return text({"HGET", key, field});
 }
 
 }  // namespace gk::test

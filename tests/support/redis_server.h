@@ -1,6 +1,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,10 @@ class RedisServer {
   RedisReplyPtr command(const std::vector<std::string>& args);
   // HSET key field value.
   void hset(const std::string& key, const std::string& field, const std::string& value);
+  // The reply to a GET-like command as text; nullopt for nil (see reply_text).
+  std::optional<std::string> text(const std::vector<std::string>& args);
+  // HGET key field; nullopt when the key or the field is absent.
+  std::optional<std::string> hget(const std::string& key, const std::string& field);
 
  private:
   int port_;

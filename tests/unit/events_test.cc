@@ -369,9 +369,17 @@ TEST_CASE("system events: msgpack map and stream fields", "[events][system]") {
     CHECK(m["changed"] == false);
     CHECK(m["properties"] == json::object());
   }
-  SECTION("bytes that are not UTF-8 do not break the stream entry") {
-    e.properties = {{"status", std::string("\xff\xfe")}};
-    CHECK_NOTHROW(stream_fields(e));
+  SECTION("bytes that are not UTF-8 become U+FFFD in the stream entry, the rest intact") {
+    e.properties = {{"status", std::string("ok \xff\xfe end")}};
+    const auto bad = stream_fields(e);
+    // Every field but properties is the same as above.
+    REQUIRE(bad.size() == expected.size());
+    for (std::size_t i = 0; i + 1 < expected.size(); ++i) CHECK(bad[i] == expected[i]);
+    CHECK(bad.back().first == "properties");
+    // Each invalid byte is replaced, so the field is valid UTF-8 JSON that parses back.
+    CHECK(bad.back().second == "{\"status\":\"ok \xEF\xBF\xBD\xEF\xBF\xBD end\"}");
+    const json back = json::parse(bad.back().second);
+    CHECK(back["status"] == "ok \xEF\xBF\xBD\xEF\xBF\xBD end");
   }
 }
 
