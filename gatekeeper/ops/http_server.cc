@@ -111,7 +111,9 @@ HttpServer::HttpServer(const HttpConfig& config, const Health& health, const Met
           what = e.what();
         } catch (...) {
         }
-        spdlog::error("HTTP {} {} failed: {}", req.method, req.path, what);
+        // The path can hold an external id: personal data stays out of error-level logs.
+        spdlog::error("HTTP {} failed: {}", req.method, what);
+        spdlog::debug("HTTP {} {} failed", req.method, req.path);
         send_error(res, 500, "internal error");
       });
 }

@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
-#include "common/channels.h"
-#include "common/decide.h"
-#include "common/optout_record.h"
-#include "common/verdict.h"
+#include "common/rules/channels.h"
+#include "common/rules/decide.h"
+#include "common/rules/optout_record.h"
+#include "common/rules/verdict.h"
 
 namespace {
 
