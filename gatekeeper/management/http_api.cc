@@ -139,28 +139,34 @@ httplib::Server::Handler HttpApi::route(std::string name, Handler handler) {
   };
 }
 
+std::span<const HttpApi::RouteSpec> HttpApi::routes() {
+  // `(.+)`: an external id may contain '/', so the capture is greedy.
+  static constexpr RouteSpec kRoutes[] = {
+      {"GET", "/users/{externalId}/optout-status", R"(/users/(.+)/optout-status)",
+       &HttpApi::get_optout},
+      {"PUT", "/users/{externalId}/optout-status", R"(/users/(.+)/optout-status)",
+       &HttpApi::put_optout},
+      {"GET", "/users/{externalId}/blacklist-status", R"(/users/(.+)/blacklist-status)",
+       &HttpApi::get_blacklist},
+      {"PUT", "/users/{externalId}/blacklist-status", R"(/users/(.+)/blacklist-status)",
+       &HttpApi::put_blacklist},
+      {"GET", "/users/{externalId}/recipient-status", R"(/users/(.+)/recipient-status)",
+       &HttpApi::get_recipient},
+      {"GET", "/users/{externalId}/optout-history", R"(/users/(.+)/optout-history)",
+       &HttpApi::get_user_history},
+      {"GET", "/leads/optout-history", "/leads/optout-history", &HttpApi::get_lead_history},
+      {"POST", "/events", "/events", &HttpApi::post_events},
+  };
+  return kRoutes;
+}
+
 void HttpApi::register_routes(httplib::Server& server) {
-  using std::placeholders::_1;
-  using std::placeholders::_2;
-  const std::string optout = "/users/{externalId}/optout-status";
-  const std::string blacklist = "/users/{externalId}/blacklist-status";
-  const std::string recipient = "/users/{externalId}/recipient-status";
-  const std::string history = "/users/{externalId}/optout-history";
-  const std::string leads = "/leads/optout-history";
-  add(server, "GET", R"(/users/(.+)/optout-status)", optout,
-      std::bind(&HttpApi::get_optout, this, _1, _2));
-  add(server, "PUT", R"(/users/(.+)/optout-status)", optout,
-      std::bind(&HttpApi::put_optout, this, _1, _2));
-  add(server, "GET", R"(/users/(.+)/blacklist-status)", blacklist,
-      std::bind(&HttpApi::get_blacklist, this, _1, _2));
-  add(server, "PUT", R"(/users/(.+)/blacklist-status)", blacklist,
-      std::bind(&HttpApi::put_blacklist, this, _1, _2));
-  add(server, "GET", R"(/users/(.+)/recipient-status)", recipient,
-      std::bind(&HttpApi::get_recipient, this, _1, _2));
-  add(server, "GET", R"(/users/(.+)/optout-history)", history,
-      std::bind(&HttpApi::get_user_history, this, _1, _2));
-  add(server, "GET", leads, leads, std::bind(&HttpApi::get_lead_history, this, _1, _2));
-  add(server, "POST", "/events", "/events", std::bind(&HttpApi::post_events, this, _1, _2));
+  for (const RouteSpec& r : routes()) {
+    add(server, std::string(r.method), std::string(r.pattern), std::string(r.path),
+        [this, serve = r.serve](const httplib::Request& req, httplib::Response& res) {
+          (this->*serve)(req, res);
+        });
+  }
 
   // httplib calls this before it reads a body: an unauthenticated client gets its 401
   // without sending (or the server buffering) a byte of body.

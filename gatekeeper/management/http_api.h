@@ -5,6 +5,8 @@
 
 #include <functional>
 #include <optional>
+#include <span>
+#include <string_view>
 #include <regex>
 #include <string>
 #include <vector>
@@ -32,6 +34,16 @@ class HttpApi {
 
   // Registers the routes; call before the server starts.
   void register_routes(httplib::Server& server);
+
+  // One API route: its method, its path as docs/openapi.yaml writes it, the pattern httplib
+  // matches and the member that serves it. The table is the one list of the API's routes.
+  struct RouteSpec {
+    std::string_view method;
+    std::string_view path;
+    std::string_view pattern;
+    void (HttpApi::*serve)(const httplib::Request&, httplib::Response&);
+  };
+  static std::span<const RouteSpec> routes();
 
   // Re-reads the tokens (SIGHUP); requests in flight finish with the set they started
   // with. Throws std::runtime_error like the constructor, and then the old set stays.

@@ -3,6 +3,8 @@
 #include <sys/socket.h>
 
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include <memory>
@@ -24,8 +26,8 @@ thread_local const DeadlineStream* t_stream = nullptr;
 // Health, readiness and metrics: cheap, and what an orchestrator or a scraper must reach
 // while the API workers are busy.
 bool is_probe(const RequestHead& head) {
-  return head.method == "GET" &&
-         (head.path == "/healthz" || head.path == "/readyz" || head.path == "/metrics");
+  const auto& probes = HttpServer::kProbePaths;
+  return head.method == "GET" && std::find(probes.begin(), probes.end(), head.path) != probes.end();
 }
 
 HttpAcceptor::Settings acceptor_settings(const HttpConfig& c) {

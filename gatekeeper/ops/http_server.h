@@ -2,8 +2,10 @@
 
 #include <httplib.h>
 
+#include <array>
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include "common/config/config.h"
 #include "common/util/counters.h"
@@ -30,6 +32,10 @@ class MetricsSource {
 // own, so busy API workers never delay them.
 class HttpServer {
  public:
+  // The routes this server answers itself (GET, no token): health, readiness, metrics.
+  static constexpr std::array<std::string_view, 3> kProbePaths = {"/healthz", "/readyz",
+                                                                  "/metrics"};
+
   // `queue_overflows` counts requests that waited because every worker was busy and the
   // worker queue was full.
   HttpServer(const HttpConfig& config, const Health& health, const MetricsSource& metrics,
