@@ -134,7 +134,9 @@ void MessagePipeline::run(const std::atomic<bool>& stop) {
     }
     if (draining) {
       const std::size_t waiting = backlog_total();
-      if (held_.empty() && waiting == 0 && !intake_paused_) break;
+      // Only once the ingress was polled and empty: intake that resumed in this very
+      // iteration (the last backlog flushed) still has messages queued to decide.
+      if (poll_ingress && held_.empty() && waiting == 0 && !intake_paused_) break;
       if (Clock::now() >= drain_deadline && held_.empty()) {
         spdlog::error(
             "stop: {} permitted messages still wait for stalled adapters after {} ms; "
