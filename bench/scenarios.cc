@@ -59,6 +59,7 @@ Row median(const std::vector<Row>& rows, const std::string& name) {
   m.p50 = mid(&Row::p50);
   m.p99 = mid(&Row::p99);
   m.p999 = mid(&Row::p999);
+  m.misses_per_msg = mid(&Row::misses_per_msg);
   return m;
 }
 
@@ -82,7 +83,17 @@ void measure_interleaved(std::vector<Scenario*>& scenarios, int runs, zmq::conte
       through_fwd.sinks = {forwarder_out};
       const std::string tag = " run " + std::to_string(run + 1);
       auto gk_run = [&] {
-        s->gatekeeper.push_back(measure(s->name + tag, ctx, through_gk, gk_pid));
+        // Cache misses from /metrics: "warm" has to be warm for its figures to mean anything.
+        const std::vector<int> http = {gk.options().http_port};
+        const Counters before = store_counters(http);
+        Row row = measure(s->name + tag, ctx, through_gk, gk_pid);
+        const Counters delta = difference(store_counters(http), before);
+        row.misses_per_msg =
+            row.messages ? delta.at("gk_cache_misses_total") / static_cast<double>(row.messages)
+                         : 0;
+        std::fprintf(stderr, "%s: %.2f cache misses per message\n", row.name.c_str(),
+                     row.misses_per_msg);
+        s->gatekeeper.push_back(row);
       };
       auto fwd_run = [&] {
         s->baseline.push_back(measure("baseline " + s->name + tag, ctx, through_fwd, forwarder));
@@ -247,8 +258,8 @@ int run_scenarios(const ScenarioOptions& o) {
   if (!o.json) {
     std::printf("medians of %d runs; load average before %s, after %s\n", runs, load_before.c_str(),
                 load_after.c_str());
-    std::printf("%-18s %9s %9s %8s %9s %9s %9s %8s %7s %7s\n", "scenario", "messages", "msg/s",
-                "CPU us", "p50 us", "p99 us", "p999 us", "x msg/s", "x CPU", "x p99");
+    std::printf("%-18s %9s %9s %8s %9s %9s %9s %8s %7s %7s %9s\n", "scenario", "messages", "msg/s",
+                "CPU us", "p50 us", "p99 us", "p999 us", "x msg/s", "x CPU", "x p99", "miss/msg");
   }
   for (Scenario* s : {&warm, &warm_id, &transactional, &cold, &paced, &big}) {
     if (s->gatekeeper.empty()) continue;
@@ -263,7 +274,7 @@ int run_scenarios(const ScenarioOptions& o) {
                     static_cast<unsigned long long>(r->messages), r->msgs_per_s, r->cpu_us_per_msg,
                     r->p50, r->p99, r->p999);
         if (r == &g) {
-          std::printf(" %8.2f %7.2f %7.2f\n", rt, rc, rp);
+          std::printf(" %8.2f %7.2f %7.2f %9.2f\n", rt, rc, rp, g.misses_per_msg);
         } else {
           std::printf("\n");
         }
@@ -283,7 +294,8 @@ int run_scenarios(const ScenarioOptions& o) {
                                 {"baseline", figures(b)},
                                 {"ratio_msgs_per_s", rt},
                                 {"ratio_cpu", rc},
-                                {"ratio_p99", rp}});
+                                {"ratio_p99", rp},
+                                {"cache_misses_per_msg", g.misses_per_msg}});
   }
   if (o.json) std::cout << out.dump(2) << "\n";
   return 0;
