@@ -1,42 +1,44 @@
 // gk-bench: throughput and latency of the gatekeeper against a bare ZeroMQ forwarder,
 // both measured in the same run on the same machine. See docs/PERFORMANCE.md.
-#include <nlohmann/json.hpp>
-
 #include <cstdio>
 #include <cstring>
-#include <iostream>
 #include <optional>
 #include <string>
 #include <string_view>
 
-#include "bench/backend.h"
 #include "bench/cluster_bench.h"
 #include "bench/forwarder.h"
-#include "bench/load.h"
-#include "bench/measure.h"
 #include "bench/propagation.h"
+#include "bench/scenarios.h"
 #include "bench/sigkill.h"
 #include "bench/soak.h"
-#include "tests/support/gatekeeper_process.h"
-#include "tests/support/ports.h"
 
 using namespace gk;
 using namespace gk::bench;
-using nlohmann::json;
 
 namespace {
 
-constexpr const char* kUsage = R"(Usage: gk-bench [--quick] [--json] [--scenarios a,b,...]
+constexpr const char* kUsage =
+    R"(Usage: gk-bench [--quick] [--json] [--runs N] [--scenarios a,b,...]
        gk-bench soak [MINUTES [RATE [RESTART_EVERY_S]]]
        gk-bench propagation [TRIALS] [--cluster] [--json]
        gk-bench cluster [--quick] [--json]
        gk-bench sigkill
        gk-bench forwarder IN OUT
 
-Runs the scenarios (default all): baseline, warm, cold, transactional, paced, each as
-messages/s, CPU time per message of the forwarding process, p50/p99/p999 end-to-end latency
-and the ratio to the baseline measured in the same run.
+Runs the scenarios (default warm,warm-id,cold,paced,warm-1m; transactional on request), each
+N times (default 3) interleaved with the baseline, a bare zero-copy forwarding loop sent
+the same load: medians of messages/s, CPU time per message of the forwarding process,
+p50/p99/p999 end-to-end latency, and the ratios gatekeeper/baseline.
+  warm           realistic header (user.id + user.email + user.bu, to = the email), 100,000
+                 people in Redis (10 % opted out of MAIL), every one cached
+  warm-id        the same with an id-only header (one record to find instead of three)
+  cold           every message a person never seen
+  paced          warm at a fixed 100,000 msg/s, for latency
+  warm-1m        realistic header over 1,000,000 people, the product's default config
+  transactional  warm, every message realtime transactional
   --quick       a tenth of the messages (a smoke run, not for the record)
+  --runs N      runs per scenario (default 3; the medians need at least 3)
   --json        print the results as JSON on stdout (progress stays on stderr)
 
 propagation: two gatekeepers on one Redis, how fast an opt-out made through one (API PUT)
@@ -53,8 +55,9 @@ cluster/single ratio. --quick: a tenth of the messages.
 // --scenarios LIST and a number (TRIALS).
 struct Flags {
   bool quick = false, json = false, cluster = false, help = false;
-  std::string scenarios = "baseline,warm,cold,transactional,paced";
+  std::string scenarios = ScenarioOptions{}.scenarios;
   int trials = 200;
+  int runs = ScenarioOptions{}.runs;
 };
 
 std::optional<Flags> parse_flags(int argc, char** argv, int first, std::string_view allowed) {
@@ -72,6 +75,15 @@ std::optional<Flags> parse_flags(int argc, char** argv, int first, std::string_v
       f.cluster = true;
     } else if (a == "--scenarios" && allows(a) && i + 1 < argc) {
       f.scenarios = argv[++i];
+    } else if (a == "--runs" && allows(a) && i + 1 < argc) {
+      const std::string n = argv[++i];
+      if (n.empty() || n.size() > 3 || n.find_first_not_of("0123456789") != std::string::npos ||
+          std::stoi(n) < 1) {
+        std::fprintf(stderr, "gk-bench: --runs wants a number from 1 to 999, not '%s'\n",
+                     n.c_str());
+        return std::nullopt;
+      }
+      f.runs = std::stoi(n);
     } else if (allows("TRIALS") && a.find_first_not_of("0123456789") == std::string::npos &&
                !a.empty()) {
       f.trials = std::stoi(a);
@@ -109,134 +121,17 @@ int main(int argc, char** argv) {
                     argc > 3 ? static_cast<unsigned>(std::stoul(argv[3])) : 20000,
                     argc > 4 ? static_cast<unsigned>(std::stoul(argv[4])) : 60);
   }
-  const auto flags = parse_flags(argc, argv, 1, "--quick --scenarios");
+  const auto flags = parse_flags(argc, argv, 1, "--quick --scenarios --runs");
   if (!flags || flags->help) return usage(flags.has_value());
-  const bool quick = flags->quick, as_json = flags->json;
-  const std::string scenarios = flags->scenarios;
-  auto want = [&](const char* s) { return scenarios.find(s) != std::string::npos; };
-  const std::uint64_t scale = quick ? 10 : 1;
-  const std::uint64_t kMessages = 1'000'000 / scale;
-  const std::uint64_t kPeople = 100'000;
-  const std::uint64_t kColdPeople = 1'000'000 / scale;
-  const std::uint64_t kPacedRate = 100'000;
-  const std::uint64_t kPacedMessages = 500'000 / scale;
-
-  zmq::context_t ctx(1);
-  Backend redis(false);
-  test::TempDir dir;
-  std::vector<Row> rows;
-
-  // Baseline: the bare forwarder between the same sender and sink.
-  {
-    const int in = test::free_port(), out = test::free_port();
-    test::Process fwd(
-        {"/proc/self/exe", "forwarder", test::tcp_endpoint(in), test::tcp_endpoint(out)},
-        dir.file("forwarder.log"));
-    // Resolve /proc/self/exe in the child: it is this very binary.
-    LoadSpec spec;
-    spec.messages = kMessages;
-    spec.people = kPeople;
-    spec.ingress = test::tcp_endpoint(in);
-    spec.sinks = {test::tcp_endpoint(out)};
-    rows.push_back(measure("baseline", ctx, spec, fwd.pid()));
-    if (want("paced")) {
-      spec.rate = kPacedRate;
-      spec.messages = kPacedMessages;
-      rows.push_back(measure("baseline-paced", ctx, spec, fwd.pid()));
-    }
-  }
-
-  std::fprintf(stderr, "seeding %llu people (10%% opted out of MAIL)\n",
-               static_cast<unsigned long long>(kPeople));
-  seed(redis.config(), 0, kPeople, 10);
-  test::GatekeeperOptions opts;
-  redis.configure(opts);
-  opts.log_level = "warn";
-  opts.cache_max_entries = 4'000'000;
-  test::GatekeeperProcess gk(opts);
-  if (!gk.wait_ready()) {
-    std::cerr << "gatekeeper did not start:\n" << gk.log();
+  ScenarioOptions options;
+  options.quick = flags->quick;
+  options.json = flags->json;
+  options.scenarios = flags->scenarios;
+  options.runs = flags->runs;
+  try {
+    return run_scenarios(options);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "gk-bench: %s\n", e.what());
     return 1;
   }
-  const std::vector<std::string> sinks = {gk.mail(), gk.decisions()};
-  LoadSpec base;
-  base.ingress = gk.messages();
-  base.sinks = sinks;
-  base.people = kPeople;
-
-  // Warm the cache: every person once.
-  {
-    LoadSpec warmup = base;
-    warmup.messages = kPeople;
-    warmup.sequential_people = true;
-    warmup.progress = false;
-    (void)run_load(ctx, warmup);
-  }
-  const pid_t pid = gk.process().pid();
-  if (want("warm")) {
-    LoadSpec s = base;
-    s.messages = kMessages;
-    rows.push_back(measure("warm", ctx, s, pid));
-    rows.back().against = "baseline";
-  }
-  if (want("transactional")) {
-    LoadSpec s = base;
-    s.messages = kMessages;
-    s.transactional = true;
-    rows.push_back(measure("transactional", ctx, s, pid));
-    rows.back().against = "baseline";
-  }
-  if (want("paced")) {
-    LoadSpec s = base;
-    s.messages = kPacedMessages;
-    s.rate = kPacedRate;
-    rows.push_back(measure("paced", ctx, s, pid));
-    rows.back().against = "baseline-paced";
-  }
-  if (want("cold")) {
-    const std::uint64_t first = 10'000'000;
-    std::fprintf(stderr, "seeding %llu more people for the cold run\n",
-                 static_cast<unsigned long long>(kColdPeople));
-    seed(redis.config(), first, kColdPeople, 10);
-    LoadSpec s = base;
-    s.messages = kColdPeople;
-    s.first_person = first;
-    s.sequential_people = true;
-    rows.push_back(measure("cold", ctx, s, pid));
-    rows.back().against = "baseline";
-  }
-
-  auto baseline = [&](const std::string& name) -> const Row* {
-    for (const auto& r : rows) {
-      if (r.name == name) return &r;
-    }
-    return nullptr;
-  };
-  json out = json::array();
-  std::printf("%-15s %10s %12s %10s %9s %9s %9s %10s %10s %10s\n", "scenario", "messages", "msg/s",
-              "CPU us/msg", "p50 us", "p99 us", "p999 us", "x msg/s", "x CPU", "x p99");
-  for (const auto& r : rows) {
-    const Row* b = r.against.empty() ? nullptr : baseline(r.against);
-    const double rt = b && b->msgs_per_s > 0 ? r.msgs_per_s / b->msgs_per_s : 1.0;
-    const double rc = b && b->cpu_us_per_msg > 0 ? r.cpu_us_per_msg / b->cpu_us_per_msg : 1.0;
-    const double rp = b && b->p99 > 0 ? r.p99 / b->p99 : 1.0;
-    if (!as_json) {
-      std::printf("%-15s %10llu %12.0f %10.2f %9.0f %9.0f %9.0f %10.2f %10.2f %10.2f\n",
-                  r.name.c_str(), static_cast<unsigned long long>(r.messages), r.msgs_per_s,
-                  r.cpu_us_per_msg, r.p50, r.p99, r.p999, rt, rc, rp);
-    }
-    out.push_back({{"scenario", r.name},
-                   {"baseline", r.against},
-                   {"messages", r.messages},
-                   {"msgs_per_s", r.msgs_per_s},
-                   {"cpu_us_per_msg", r.cpu_us_per_msg},
-                   {"p50_us", r.p50},
-                   {"p99_us", r.p99},
-                   {"p999_us", r.p999},
-                   {"ratio_msgs_per_s", rt},
-                   {"ratio_cpu", rc},
-                   {"ratio_p99", rp}});
-  }
-  if (as_json) std::cout << out.dump(2) << "\n";
-  return 0;
 }

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <exception>
 #include <random>
+#include <stdexcept>
 #include <thread>
 
 #include "common/protocol/client.h"
@@ -29,16 +30,19 @@ std::string person_id(std::uint64_t person) {
   return buf;
 }
 
-std::string make_header(std::uint64_t index, std::uint64_t person, bool transactional) {
+std::string person_email(std::uint64_t person) {
+  return person_id(person) + "@mail.example.com";
+}
+
+std::string make_header(std::uint64_t index, std::uint64_t person, bool transactional,
+                        HeaderKind kind) {
   char id[32];
   std::snprintf(id, sizeof(id), "msg-%012llu", static_cast<unsigned long long>(index));
-  const std::string who = person_id(person);
-  return client::HeaderBuilder()
-      .id(id)
-      .channel("MAIL")
-      .user_id(who)
-      .bu("retail-eu")
-      .to(who + "@mail.example.com")
+  const std::string email = person_email(person);
+  client::HeaderBuilder header;
+  header.id(id).channel("MAIL").user_id(person_id(person)).bu("retail-eu").to(email);
+  if (kind == HeaderKind::kRealistic) header.email(email);
+  return header
       .campaign(transactional ? "password-reset" : "winter-newsletter-2026",
                 transactional ? client::CampaignType::kRealtime : client::CampaignType::kBatch,
                 transactional)
@@ -108,14 +112,19 @@ LoadResult run_load(zmq::context_t& ctx, const LoadSpec& spec,
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
 
   std::vector<std::string> headers;
-  constexpr std::size_t kDistinctHeaders = 4096;
-  std::mt19937_64 rng(42);
-  std::vector<std::uint64_t> people;
   if (!spec.sequential_people) {
-    // Pre-built headers keep the sender cheap; the people are random over the population.
-    for (std::size_t i = 0; i < kDistinctHeaders; ++i) {
-      const std::uint64_t person = spec.first_person + rng() % spec.people;
-      headers.push_back(make_header(i, person, spec.transactional));
+    if (spec.people == 0) throw std::invalid_argument("run_load: a load over 0 people");
+    // Pre-built headers keep the sender cheap. One per person drawn, without repeats, up to
+    // the whole population: a small fixed pool would let a cache hold everyone the run names
+    // however large the population is.
+    std::vector<std::uint64_t> people(spec.people);
+    for (std::uint64_t p = 0; p < spec.people; ++p) people[p] = spec.first_person + p;
+    std::mt19937_64 rng(42);
+    const std::uint64_t pool = std::max<std::uint64_t>(1, std::min(spec.messages, spec.people));
+    headers.reserve(pool);
+    for (std::uint64_t i = 0; i < pool; ++i) {
+      std::swap(people[i], people[i + rng() % (spec.people - i)]);
+      headers.push_back(make_header(i, people[i], spec.transactional, spec.header));
     }
   }
   std::string payload(spec.payload_bytes, 'x');
@@ -128,10 +137,10 @@ LoadResult run_load(zmq::context_t& ctx, const LoadSpec& spec,
       std::this_thread::sleep_until(start +
                                     std::chrono::nanoseconds(i * 1'000'000'000ULL / spec.rate));
     }
-    std::string header = spec.sequential_people
-                             ? make_header(i, spec.first_person + i, spec.transactional)
-                             : std::string();
-    const std::string& h = spec.sequential_people ? header : headers[i % kDistinctHeaders];
+    std::string header = spec.sequential_people ? make_header(i, spec.first_person + i,
+                                                              spec.transactional, spec.header)
+                                                : std::string();
+    const std::string& h = spec.sequential_people ? header : headers[i % headers.size()];
     const std::uint64_t t = now_ns();
     std::memcpy(payload.data(), &t, sizeof(t));
     (void)push.send(zmq::buffer(h), zmq::send_flags::sndmore);

@@ -9,6 +9,11 @@
 
 namespace gk::bench {
 
+// Who a candidate header names. kRealistic: user.id + user.email + user.bu and `to` = the
+// email, so the gatekeeper has three records to find (the user, the lead, the email's link).
+// kIdOnly: user.id + user.bu and `to`, one record (what gk-bench sent before issue 16).
+enum class HeaderKind { kRealistic, kIdOnly };
+
 // What one run sends: `messages` candidate messages over `people` people, a fraction of them
 // realtime transactional, optionally paced at `rate` per second (0 = as fast as possible).
 struct LoadSpec {
@@ -17,6 +22,7 @@ struct LoadSpec {
   std::uint64_t first_person = 0;
   bool sequential_people = false;  // person i for message i (cold: nobody seen twice)
   bool transactional = false;
+  HeaderKind header = HeaderKind::kRealistic;
   std::uint64_t rate = 0;
   std::size_t payload_bytes = 512;
   std::string ingress;
@@ -38,8 +44,10 @@ struct LoadResult {
 
 // The candidate header of message `index` for person `person`: ~200 bytes of msgpack,
 // realistic keys, the send time travels in the payload's first 8 bytes instead.
-std::string make_header(std::uint64_t index, std::uint64_t person, bool transactional);
+std::string make_header(std::uint64_t index, std::uint64_t person, bool transactional,
+                        HeaderKind kind);
 std::string person_id(std::uint64_t person);
+std::string person_email(std::uint64_t person);
 
 // Sends the load from one thread and reads every sink from another; returns when all sent
 // messages arrived or nothing arrived for `idle_timeout`.

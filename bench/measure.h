@@ -25,6 +25,7 @@ struct Row {
   double msgs_per_s = 0;
   double cpu_us_per_msg = 0;  // of the forwarding process(es)
   double p50 = 0, p99 = 0, p999 = 0;
+  double misses_per_msg = -1;  // gatekeeper cache misses per message; -1: not measured
 };
 
 // The row of a finished run; `cpu` is the forwarding processes' CPU seconds over it. Warns on

@@ -54,7 +54,7 @@ KillResult measure(int hwm) {
   push.set(zmq::sockopt::sndhwm, hwm);
   push.connect(test::tcp_endpoint(opts.messages_port));
   std::vector<std::string> headers;
-  for (int i = 0; i < 1000; ++i) headers.push_back(make_header(i, i, false));
+  for (int i = 0; i < 1000; ++i) headers.push_back(make_header(i, i, false, HeaderKind::kIdOnly));
   const std::string payload(512, 'x');
   bool killed = false;
   for (std::uint64_t i = 0; i < kMessages; ++i) {

@@ -98,7 +98,8 @@ int run_soak(double minutes, unsigned rate, unsigned restart_every_s) {
     push.set(zmq::sockopt::linger, 5000);
     push.connect(gk.messages());
     std::vector<std::string> headers;
-    for (std::uint64_t p = 0; p < kPeople; ++p) headers.push_back(make_header(p, p, false));
+    for (std::uint64_t p = 0; p < kPeople; ++p)
+      headers.push_back(make_header(p, p, false, HeaderKind::kIdOnly));
     std::string payload(512, 'x');
     const auto start = Clock::now();
     for (std::uint64_t i = 0; !stop_sending; ++i) {
