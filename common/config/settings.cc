@@ -35,11 +35,15 @@ bool per_channel_differs(const Config& a, const Config& b, Member member) {
   return false;
 }
 
-#define GK_SETTING(field, reload)                                                   \
-  Setting {                                                                         \
-    #field, ReloadClass::reload,                                                    \
-        [](const Config& a, const Config& b) { return !(a.field == b.field); },     \
-        [](Config& running, const Config& loaded) { running.field = loaded.field; } \
+#define GK_SETTING(field, reload)                                                                  \
+  Setting {                                                                                        \
+#field, ReloadClass::reload,                                                                   \
+        [](const Config& a,                                                                        \
+           const Config&                                                                           \
+               b) { return !(a.field == b.field); },                                               \
+                                                  [](Config & running,                             \
+                                                     const Config&                                 \
+                                                         loaded) { running.field = loaded.field; } \
   }
 
 const std::array kSettings = {
@@ -54,9 +58,10 @@ const std::array kSettings = {
     GK_SETTING(egress.sndhwm, kRestart),
     GK_SETTING(egress.channel_backlog, kLive),
     GK_SETTING(egress.drain_timeout_ms, kLive),
-    Setting{"channels", ReloadClass::kRestart,
-            [](const Config& a, const Config& b) { return !same_channel_set(a.channels, b.channels); },
-            nullptr, "channels (names, endpoints, sndhwm)"},
+    Setting{
+        "channels", ReloadClass::kRestart,
+        [](const Config& a, const Config& b) { return !same_channel_set(a.channels, b.channels); },
+        nullptr, "channels (names, endpoints, sndhwm)"},
     Setting{"channels.*.aliases", ReloadClass::kLive,
             [](const Config& a, const Config& b) {
               return per_channel_differs(a, b, &ChannelConfig::aliases);

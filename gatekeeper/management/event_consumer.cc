@@ -122,7 +122,8 @@ bool EventConsumer::handle_one() {
   for (std::size_t i = 0; i < outcomes.size(); ++i) {
     const Event& event = parsed.body.events[i];
     // A custom event's name is free text from the sender: only the known names are logged.
-    const std::string_view name = event.kind == EventKind::kOther ? "custom" : event.name;
+    const std::string_view name =
+        event.kind == EventKind::kOther ? std::string_view("custom") : std::string_view(event.name);
     const auto status = outcomes[i].status;
     if (status == EventOutcome::Status::kAccepted) continue;
     std::uint64_t suppressed = 0;

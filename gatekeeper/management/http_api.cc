@@ -4,11 +4,11 @@
 #include <set>
 
 #include "common/protocol/events.h"
-#include "common/rules/optout_record.h"
 #include "common/protocol/system_event.h"
+#include "common/rules/identity.h"
+#include "common/rules/optout_record.h"
 #include "common/util/timestamp.h"
 #include "gatekeeper/ops/http_server.h"
-#include "common/rules/identity.h"
 
 namespace gk {
 

@@ -5,17 +5,17 @@
 
 #include <functional>
 #include <optional>
-#include <span>
-#include <string_view>
 #include <regex>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
-#include "common/rules/channels.h"
 #include "common/config/config.h"
+#include "common/rules/channels.h"
 #include "gatekeeper/management/api_tokens.h"
 #include "gatekeeper/management/event_processor.h"
 #include "gatekeeper/management/management_metrics.h"

@@ -9,8 +9,8 @@
 
 #include "common/config/config.h"
 #include "common/util/counters.h"
-#include "gatekeeper/ops/health.h"
 #include "gatekeeper/ops/bounded_task_queue.h"
+#include "gatekeeper/ops/health.h"
 #include "gatekeeper/ops/http_acceptor.h"
 
 namespace gk {
