@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/rules/channel_config.h"
+#include "common/rules/topics.h"
 
 namespace gk {
 
@@ -102,6 +103,17 @@ struct CurveConfig {
   std::string allowed_clients_file;          // one public key per line, # comments
 };
 
+// One-click unsubscribe links (PROTOCOL.md 10). Without a base_url no links are issued and
+// the /u/ pages answer 404.
+struct UnsubscribeConfig {
+  std::string base_url;              // public prefix; links are <base_url>/u/<token>
+  std::vector<std::string> secrets;  // first signs, all verify; each >= 32 characters
+  std::string secrets_file;          // or: one secret per line (# comments)
+  int link_ttl_days = 365;           // how long a link works; at least 60
+
+  bool enabled() const noexcept { return !base_url.empty(); }
+};
+
 struct Config {
   IngressConfig ingress;
   EgressConfig egress;
@@ -112,6 +124,8 @@ struct Config {
   CacheConfig cache;
   StoreUnavailableConfig on_store_unavailable;
   CurveConfig curve;
+  std::vector<TopicConfig> topics;  // in file order
+  UnsubscribeConfig unsubscribe;
 };
 
 using ConfigPtr = std::shared_ptr<const Config>;

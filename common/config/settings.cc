@@ -102,6 +102,13 @@ const std::array kSettings = {
     GK_SETTING(curve.secret_key_file, kRestart),
     GK_SETTING(curve.allowed_clients, kRestart),
     GK_SETTING(curve.allowed_clients_file, kRestart),
+    // A person's cached record keeps topic bits by registry position: a new topic set
+    // needs a fresh cache, so a restart.
+    GK_SETTING(topics, kRestart),
+    GK_SETTING(unsubscribe.base_url, kRestart),
+    GK_SETTING(unsubscribe.secrets, kRestart),
+    GK_SETTING(unsubscribe.secrets_file, kRestart),
+    GK_SETTING(unsubscribe.link_ttl_days, kRestart),
 };
 
 #undef GK_SETTING

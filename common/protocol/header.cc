@@ -55,6 +55,11 @@ HeaderStatus decode_campaign(const msgpack::object& campaign, MessageHeader& out
     if (key_is(kv, "type")) {
       // Anything but "realtime" is treated as batch: the exemption is never granted by doubt.
       out.realtime = is_str(kv.val) && view(kv.val) == "realtime";
+    } else if (key_is(kv, "topic")) {
+      // No topic = no topic rule; any other non-string is an empty (unknown) topic.
+      if (is_nil(kv.val)) continue;
+      out.has_topic = true;
+      if (is_str(kv.val)) out.topic = view(kv.val);
     } else if (key_is(kv, "transactional")) {
       out.transactional = kv.val.type == msgpack::type::BOOLEAN && kv.val.via.boolean;
     }

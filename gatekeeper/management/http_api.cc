@@ -71,6 +71,8 @@ HttpApi::HttpApi(const Config& config, const ChannelRegistry& channels, StatusSe
       status_(status),
       processor_(processor),
       metrics_(metrics),
+      topic_routes_(channels, status),
+      link_routes_(config, channels, status, metrics),
       tokens_(std::make_shared<const ApiTokens>(config.http)) {}
 
 std::shared_ptr<const ApiTokens> HttpApi::tokens() const {
@@ -123,18 +125,36 @@ void HttpApi::register_routes(httplib::Server& server) {
   server.Get("/leads/optout-history",
              route("/leads/optout-history", std::bind(&HttpApi::get_lead_history, this, _1, _2)));
   server.Post("/events", route("/events", std::bind(&HttpApi::post_events, this, _1, _2)));
+  const RouteWrapper wrap = [this](std::string name, Handler handler) {
+    return route(std::move(name), std::move(handler));
+  };
+  topic_routes_.register_routes(server, wrap);
+  link_routes_.register_routes(server, wrap);
 
-  if (config_.http.metrics_require_token) {
-    // /metrics belongs to HttpServer; the token check goes in front of it. A GET carries no
-    // body, so answering before the body is read leaves nothing unread on the connection.
-    server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-      if (req.path != "/metrics" || tokens()->accepts(req.get_header_value(kAuthHeader))) {
-        return httplib::Server::HandlerResponse::Unhandled;
+  // Runs before the body is read. /metrics belongs to HttpServer; with
+  // http.metrics_require_token the token check goes in front of it (a GET carries no body,
+  // so answering early leaves nothing unread). The public /u/ pages refuse a declared body
+  // over 64 KiB before reading it.
+  server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    if (req.path.rfind("/u/", 0) == 0 && req.has_header("Content-Length")) {
+      const std::string length = req.get_header_value("Content-Length");
+      if (length.size() > 7 || std::stoull("0" + length) > kMaxLinkBodyBytes) {
+        res.status = 413;
+        res.set_header("Connection", "close");
+        res.set_content(
+            "<!doctype html><title>Request too large</title><p>The request body is "
+            "too large.</p>",
+            "text/html; charset=utf-8");
+        return httplib::Server::HandlerResponse::Handled;
       }
-      send_error(res, 401, "missing or invalid X-XNG-AuthToken");
-      return httplib::Server::HandlerResponse::Handled;
-    });
-  }
+    }
+    if (!config_.http.metrics_require_token || req.path != "/metrics" ||
+        tokens()->accepts(req.get_header_value(kAuthHeader))) {
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
+    send_error(res, 401, "missing or invalid X-XNG-AuthToken");
+    return httplib::Server::HandlerResponse::Handled;
+  });
 }
 
 std::optional<std::string> HttpApi::channel_param(const httplib::Request& req,

@@ -16,6 +16,8 @@
 #include "gatekeeper/management/event_processor.h"
 #include "gatekeeper/management/management_metrics.h"
 #include "gatekeeper/management/status_service.h"
+#include "gatekeeper/management/link_routes.h"
+#include "gatekeeper/management/topic_routes.h"
 
 namespace gk {
 
@@ -35,11 +37,11 @@ class HttpApi {
   // with. Throws std::runtime_error like the constructor, and then the old set stays.
   void reload_tokens(const HttpConfig& config);
 
- private:
   using Handler = std::function<void(const httplib::Request&, httplib::Response&)>;
   // Wraps a route with authentication, the version check and the request counter.
   httplib::Server::Handler route(std::string name, Handler handler);
 
+ private:
   void get_optout(const httplib::Request& req, httplib::Response& res);
   void put_optout(const httplib::Request& req, httplib::Response& res);
   void get_blacklist(const httplib::Request& req, httplib::Response& res);
@@ -63,6 +65,8 @@ class HttpApi {
   StatusService& status_;
   EventProcessor& processor_;
   ManagementMetrics& metrics_;
+  TopicRoutes topic_routes_;
+  LinkRoutes link_routes_;
   std::shared_ptr<const ApiTokens> tokens() const;
 
   mutable std::mutex tokens_mutex_;
