@@ -48,6 +48,7 @@ class HeaderBuilder {
     std::string id;
     CampaignType type = CampaignType::kBatch;
     bool transactional = false;
+    std::string topic;
   };
 
   std::string id_;

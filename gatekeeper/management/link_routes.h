@@ -39,9 +39,9 @@ class LinkRoutes {
 
   void register_routes(httplib::Server& server, const RouteWrapper& wrap);
 
-  // One item of POST /unsubscribe-links: {"url", "List-Unsubscribe", "List-Unsubscribe-Post"}
-  // or {"error"}. `now` is the issue time.
-  nlohmann::json issue(const nlohmann::json& item, EpochMs now) const;
+  // One item of POST /unsubscribe-links: its token, or "" with `error` saying why not.
+  // `now` is the issue time.
+  std::string issue(const nlohmann::json& item, EpochMs now, std::string& error) const;
 
  private:
   void post_links(const httplib::Request& req, httplib::Response& res);
