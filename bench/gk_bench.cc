@@ -12,6 +12,7 @@
 #include "bench/backend.h"
 #include "bench/cluster_bench.h"
 #include "bench/forwarder.h"
+#include "bench/links_bench.h"
 #include "bench/load.h"
 #include "bench/measure.h"
 #include "bench/propagation.h"
@@ -30,10 +31,11 @@ constexpr const char* kUsage = R"(Usage: gk-bench [--quick] [--json] [--scenario
        gk-bench soak [MINUTES [RATE [RESTART_EVERY_S]]]
        gk-bench propagation [TRIALS] [--cluster] [--json]
        gk-bench cluster [--quick] [--json]
+       gk-bench links [--quick] [--json]
        gk-bench sigkill
        gk-bench forwarder IN OUT
 
-Runs the scenarios (default all): baseline, warm, cold, transactional, paced, each as
+Runs the scenarios (default all): baseline, warm, topic, cold, transactional, paced, each as
 messages/s, CPU time per message of the forwarding process, p50/p99/p999 end-to-end latency
 and the ratio to the baseline measured in the same run.
   --quick       a tenth of the messages (a smoke run, not for the record)
@@ -47,13 +49,16 @@ cluster: two gatekeepers loaded at the same time, each by its own sender, once o
 redis-server and once on a Redis Cluster of 3 primaries: warm (cached people) and cold
 (every message a store read); aggregate msg/s, CPU, p50/p99, each sidecar's figures and the
 cluster/single ratio. --quick: a tenth of the messages.
+
+links: unsubscribe links issued per second by POST /unsubscribe-links (1000 a call, two
+client threads), and token sealing alone. --quick: a tenth of the calls.
 )";
 
 // The words after the command: --json always, and those of `allowed` among --quick, --cluster,
 // --scenarios LIST and a number (TRIALS).
 struct Flags {
   bool quick = false, json = false, cluster = false, help = false;
-  std::string scenarios = "baseline,warm,cold,transactional,paced";
+  std::string scenarios = "baseline,warm,topic,cold,transactional,paced";
   int trials = 200;
 };
 
@@ -104,6 +109,11 @@ int main(int argc, char** argv) {
     if (!f || f->help) return usage(f.has_value());
     return run_cluster_bench(f->quick, f->json);
   }
+  if (command == "links") {
+    const auto f = parse_flags(argc, argv, 2, "--quick");
+    if (!f || f->help) return usage(f.has_value());
+    return run_links_bench(f->quick, f->json);
+  }
   if (command == "soak") {
     return run_soak(argc > 2 ? std::stod(argv[2]) : 10.0,
                     argc > 3 ? static_cast<unsigned>(std::stoul(argv[3])) : 20000,
@@ -153,6 +163,8 @@ int main(int argc, char** argv) {
   redis.configure(opts);
   opts.log_level = "warn";
   opts.cache_max_entries = 4'000'000;
+  // A topic for the "topic" scenario; messages without one never look at it.
+  opts.extra_toml = "[topics.newsletter]\n";
   test::GatekeeperProcess gk(opts);
   if (!gk.wait_ready()) {
     std::cerr << "gatekeeper did not start:\n" << gk.log();
@@ -178,6 +190,15 @@ int main(int argc, char** argv) {
     s.messages = kMessages;
     rows.push_back(measure("warm", ctx, s, pid));
     rows.back().against = "baseline";
+  }
+  if (want("topic")) {
+    // The same load with campaign.topic on every message: the topic rule must cost no
+    // Redis read and no second cache probe (its bits come with the person's record).
+    LoadSpec s = base;
+    s.messages = kMessages;
+    s.topic = "newsletter";
+    rows.push_back(measure("topic", ctx, s, pid));
+    rows.back().against = want("warm") ? "warm" : "baseline";
   }
   if (want("transactional")) {
     LoadSpec s = base;

@@ -29,12 +29,14 @@ std::string person_id(std::uint64_t person) {
   return buf;
 }
 
-std::string make_header(std::uint64_t index, std::uint64_t person, bool transactional) {
+std::string make_header(std::uint64_t index, std::uint64_t person, bool transactional,
+                        const std::string& topic) {
   char id[32];
   std::snprintf(id, sizeof(id), "msg-%012llu", static_cast<unsigned long long>(index));
   const std::string who = person_id(person);
-  return client::HeaderBuilder()
-      .id(id)
+  client::HeaderBuilder b;
+  if (!topic.empty()) b.topic(topic);
+  return b.id(id)
       .channel("MAIL")
       .user_id(who)
       .bu("retail-eu")
@@ -115,7 +117,7 @@ LoadResult run_load(zmq::context_t& ctx, const LoadSpec& spec,
     // Pre-built headers keep the sender cheap; the people are random over the population.
     for (std::size_t i = 0; i < kDistinctHeaders; ++i) {
       const std::uint64_t person = spec.first_person + rng() % spec.people;
-      headers.push_back(make_header(i, person, spec.transactional));
+      headers.push_back(make_header(i, person, spec.transactional, spec.topic));
     }
   }
   std::string payload(spec.payload_bytes, 'x');

@@ -17,6 +17,7 @@ struct LoadSpec {
   std::uint64_t first_person = 0;
   bool sequential_people = false;  // person i for message i (cold: nobody seen twice)
   bool transactional = false;
+  std::string topic;  // campaign.topic on every message; empty = none
   std::uint64_t rate = 0;
   std::size_t payload_bytes = 512;
   std::string ingress;
@@ -38,7 +39,8 @@ struct LoadResult {
 
 // The candidate header of message `index` for person `person`: ~200 bytes of msgpack,
 // realistic keys, the send time travels in the payload's first 8 bytes instead.
-std::string make_header(std::uint64_t index, std::uint64_t person, bool transactional);
+std::string make_header(std::uint64_t index, std::uint64_t person, bool transactional,
+                        const std::string& topic = {});
 std::string person_id(std::uint64_t person);
 
 // Sends the load from one thread and reads every sink from another; returns when all sent
