@@ -92,16 +92,13 @@ TEST_CASE("openapi: every described operation answers with a documented status",
   for (const auto& op : operations) {
     const Probe p = probe_for(op, token);
     INFO(op.method << " " << p.target);
-    httplib::Result res;
-    if (op.method == "GET") {
-      res = client.Get(p.target.c_str(), headers);
-    } else if (op.method == "PUT") {
-      res = client.Put(p.target.c_str(), headers, p.body, p.type.c_str());
-    } else if (op.method == "POST") {
-      res = client.Post(p.target.c_str(), headers, p.body, p.type.c_str());
-    } else {
-      FAIL("no probe for method " << op.method);
-    }
+    auto send = [&]() -> httplib::Result {
+      if (op.method == "GET") return client.Get(p.target.c_str(), headers);
+      if (op.method == "PUT") return client.Put(p.target.c_str(), headers, p.body, p.type.c_str());
+      if (op.method != "POST") FAIL("no probe for method " << op.method);
+      return client.Post(p.target.c_str(), headers, p.body, p.type.c_str());
+    };
+    const httplib::Result res = send();
     REQUIRE(res);
     INFO("answer " << res->status << ": " << res->body);
     CHECK(op.statuses.count(res->status) == 1);
