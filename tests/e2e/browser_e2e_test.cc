@@ -151,7 +151,7 @@ bool wait_for(RedisServer& redis, const std::string& key, const std::string& fie
 
 }  // namespace
 
-TEST_CASE("browser: a link opens a page that changes nothing; its button unsubscribes",
+TEST_CASE("browser: a link opens a page that changes nothing, its button unsubscribes",
           "[e2e][browser][links]") {
   auto browser = browser_or_skip();
   if (!browser) return;

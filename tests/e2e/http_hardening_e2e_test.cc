@@ -331,7 +331,7 @@ TEST_CASE("http hardening: slow-header clients do not lock out probes or the API
   CHECK(attack.still_open() == 64);
 }
 
-TEST_CASE("http hardening: a head not complete in time is dropped; a full table evicts",
+TEST_CASE("http hardening: a head not complete in time is dropped, a full table evicts",
           "[e2e][http][hardening]") {
   Rig rig;
   rig.opts.http_extra = "header_timeout_ms = 1000\nmax_connections = 16\n";

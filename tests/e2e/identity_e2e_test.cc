@@ -319,7 +319,7 @@ TEST_CASE("e2e identity: a key the gatekeeper reads may appear once in a header"
   CHECK_FALSE(rig.mail->receive(200ms));  // none of them was forwarded
 }
 
-TEST_CASE("e2e identity: \"  Pat@Example.com\\n\" is the same person as pat@example.com",
+TEST_CASE("e2e identity: Pat@Example.com with spaces and a newline is pat@example.com",
           "[e2e][identity]") {
   Rig rig;
   rig.start();

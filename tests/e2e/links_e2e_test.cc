@@ -124,7 +124,7 @@ TEST_CASE("e2e links: issued in bulk with per-item errors and limits", "[e2e][li
   CHECK(a.status == 401);
 }
 
-TEST_CASE("e2e links: GET changes nothing; the one-click POST unsubscribes once", "[e2e][links]") {
+TEST_CASE("e2e links: GET changes nothing, the one-click POST unsubscribes once", "[e2e][links]") {
   Rig rig;
   rig.opts.extra_toml = links_toml();
   rig.start();

@@ -64,7 +64,7 @@ TEST_CASE("settings: docs/CONFIG.md gives every setting the reload class the cod
   }
 }
 
-TEST_CASE("settings: log.format is applied by a reload; HTTP limits are reported restart-only",
+TEST_CASE("settings: log.format is applied by a reload, HTTP limits are reported restart-only",
           "[config][reload]") {
   Config running;
   running.channels = {ChannelConfig{"MAIL", {"EMAIL"}, "tcp://127.0.0.1:1", true, 10}};
