@@ -272,3 +272,46 @@ TEST_CASE("e2e topics: Opt Out / Opt In events with a topic, merged like channel
   }
   CHECK(seen);
 }
+
+TEST_CASE("e2e topics: topic routes and link issuing apply the identity rules",
+          "[e2e][topics][identity]") {
+  Rig rig;
+  rig.opts.extra_toml = std::string(kTopics) + R"(
+[unsubscribe]
+base_url = "https://mail.example.com/gk"
+secrets = ["an identity test secret of thirty-two characters or more"]
+)";
+  rig.start();
+  const int port = rig.opts.http_port;
+
+  for (const auto& [method, path] : std::vector<std::pair<std::string, std::string>>{
+           {"GET", "/users/u1/topics/news?businessUnit=T:b"},
+           {"PUT", "/users/u1/topics/news?businessUnit=T:b"},
+           {"GET", "/users/u1/preferences?businessUnit=T:b"}}) {
+    INFO(method << " " << path);
+    const auto a = call(port, method, path, R"({"subscribed": false})");
+    CHECK(a.status == 400);
+    CHECK(a.body.value("field", "") == "businessUnit");
+  }
+  CHECK(hget(rig.redis, "gk:u:T:b:u1", "topic:news").empty());
+
+  const json items = {{{"user", {{"id", "u1"}, {"bu", "T:b"}}}, {"topic", "news"}},
+                      {{"user", {{"email", "  Pat@Example.com\n"}}}, {"topic", "news"}}};
+  const auto links = call(port, "POST", "/unsubscribe-links", json{{"links", items}}.dump());
+  REQUIRE(links.status == 200);
+  const json& out = links.body["links"];
+  CHECK_FALSE(out[0].contains("url"));
+  CHECK(out[0].value("error", "").find("user.bu") != std::string::npos);
+  REQUIRE(out[1].contains("url"));
+
+  // The link names the normalised email: its one-click lands on pat@example.com's record.
+  const std::string url = out[1]["url"];
+  const std::string prefix = "https://mail.example.com/gk";
+  REQUIRE(url.rfind(prefix, 0) == 0);
+  httplib::Client client("127.0.0.1", port);
+  const auto r = client.Post(url.substr(prefix.size()), "List-Unsubscribe=One-Click",
+                             "application/x-www-form-urlencoded");
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  CHECK(hget(rig.redis, "gk:l::pat@example.com", "topic:news") == "1");
+}
