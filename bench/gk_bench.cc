@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "bench/address_bench.h"
 #include "bench/backend.h"
 #include "bench/cluster_bench.h"
 #include "bench/forwarder.h"
@@ -31,6 +32,8 @@ constexpr const char* kUsage = R"(Usage: gk-bench [--quick] [--json] [--scenario
        gk-bench propagation [TRIALS] [--cluster] [--json]
        gk-bench cluster [--quick] [--json]
        gk-bench sigkill
+       gk-bench addresses [--quick] [--json]
+       gk-bench import [ROWS] [--json]
        gk-bench forwarder IN OUT
 
 Runs the scenarios (default all): baseline, warm, cold, transactional, paced, each as
@@ -47,6 +50,12 @@ cluster: two gatekeepers loaded at the same time, each by its own sender, once o
 redis-server and once on a Redis Cluster of 3 primaries: warm (cached people) and cold
 (every message a store read); aggregate msg/s, CPU, p50/p99, each sidecar's figures and the
 cluster/single ratio. --quick: a tenth of the messages.
+
+addresses: warm msg/s of one gatekeeper with no suppressed address, then with 10,000
+suppressed addresses and 100 erasure tombstones (none matching the load), and the ratio.
+
+import: gatekeeper-ctl import of ROWS CSV rows (default 1000000), a bad row every 1,000:
+rows/s end to end and whether every bad row was reported.
 )";
 
 // The words after the command: --json always, and those of `allowed` among --quick, --cluster,
@@ -103,6 +112,18 @@ int main(int argc, char** argv) {
     const auto f = parse_flags(argc, argv, 2, "--quick");
     if (!f || f->help) return usage(f.has_value());
     return run_cluster_bench(f->quick, f->json);
+  }
+  if (command == "addresses") {
+    const auto f = parse_flags(argc, argv, 2, "--quick");
+    if (!f || f->help) return usage(f.has_value());
+    return run_address_bench(f->quick, f->json);
+  }
+  if (command == "import") {
+    const auto f = parse_flags(argc, argv, 2, "TRIALS");
+    if (!f || f->help) return usage(f.has_value());
+    const bool given =
+        argc > 2 && std::string(argv[2]).find_first_not_of("0123456789") == std::string::npos;
+    return run_import_bench(given ? std::stoull(argv[2]) : 1'000'000, f->json);
   }
   if (command == "soak") {
     return run_soak(argc > 2 ? std::stod(argv[2]) : 10.0,

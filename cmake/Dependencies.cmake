@@ -44,6 +44,10 @@ gk_require(HTTPLIB_FOUND libcpp-httplib-dev "cpp-httplib")
 find_package(prometheus-cpp QUIET)
 gk_require(prometheus-cpp_FOUND prometheus-cpp-dev "prometheus-cpp")
 
+# SHA-256 for the erasure tombstones' salted identifier hashes.
+find_package(OpenSSL QUIET)
+gk_require(OpenSSL_FOUND libssl-dev "OpenSSL (libcrypto)")
+
 find_package(Threads REQUIRED)
 
 if(GK_BUILD_TESTS)

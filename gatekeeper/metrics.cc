@@ -80,7 +80,10 @@ std::string Metrics::render() const {
       if (reason == Reason::kOptOutChannel) reason_text += ":" + channel;
       const bool fwd = reason == Reason::kNone;
       const bool suppressed = reason == Reason::kOptOutAll || reason == Reason::kOptOutChannel ||
-                              reason == Reason::kBlacklisted;
+                              reason == Reason::kBlacklisted || reason == Reason::kErased ||
+                              reason == Reason::kAddressBounce ||
+                              reason == Reason::kAddressComplaint ||
+                              reason == Reason::kAddressSmsStop || reason == Reason::kAddressManual;
       add(by_reason, static_cast<double>(v),
           {{"channel", channel},
            {"reason", reason_text},

@@ -21,7 +21,12 @@ Server::~Server() {
   // Every socket closes before the context, which otherwise waits for them forever.
   consumer_.reset();
   api_.reset();
+  address_routes_.reset();
   processor_.reset();
+  bulk_.reset();
+  erasure_.reset();
+  addresses_.reset();
+  store_link_.reset();
   status_.reset();
   pipeline_.reset();
   zap_.reset();
@@ -46,6 +51,11 @@ void Server::start() {
   }
   status_ = std::make_unique<StatusService>(config_, context_, management_metrics_);
   processor_ = std::make_unique<EventProcessor>(channels_, *status_, management_metrics_);
+  store_link_ = std::make_unique<StoreLink>(config_.redis);
+  addresses_ = std::make_unique<AddressService>(config_, channels_, *status_, *store_link_);
+  erasure_ = std::make_unique<ErasureService>(config_, *store_link_);
+  bulk_ = std::make_unique<BulkService>(config_, channels_, *status_, *store_link_);
+  processor_->attach(addresses_.get(), erasure_.get());
   consumer_ = std::make_unique<EventConsumer>(config_, context_, channels_, *processor_,
                                               management_metrics_);
   try {
@@ -60,6 +70,9 @@ void Server::start() {
       std::make_unique<HttpServer>(config_.http, health_, metrics_, stats_.http_queue_overflows);
   api_ = std::make_unique<HttpApi>(config_, channels_, *status_, *processor_, management_metrics_);
   api_->register_routes(http_->server());
+  api_->attach(erasure_.get());
+  address_routes_ = std::make_unique<AddressRoutes>(config_, *addresses_, *erasure_, *bulk_);
+  address_routes_->register_routes(http_->server(), *api_);
   consumer_->start();
   http_port_ = http_->start();
   spdlog::info("gatekeeper {} listening: messages {} decisions {} http {}:{}", GK_VERSION,

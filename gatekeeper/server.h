@@ -8,6 +8,7 @@
 #include "common/rules/channels.h"
 #include "common/config/config.h"
 #include "gatekeeper/ops/curve.h"
+#include "gatekeeper/management/address_routes.h"
 #include "gatekeeper/management/event_consumer.h"
 #include "gatekeeper/management/event_processor.h"
 #include "gatekeeper/management/http_api.h"
@@ -56,6 +57,11 @@ class Server {
   std::unique_ptr<MessagePipeline> pipeline_;
   // Status management: one service shared by the events socket and the API.
   std::unique_ptr<StatusService> status_;
+  std::unique_ptr<StoreLink> store_link_;
+  std::unique_ptr<AddressService> addresses_;
+  std::unique_ptr<ErasureService> erasure_;
+  std::unique_ptr<BulkService> bulk_;
+  std::unique_ptr<AddressRoutes> address_routes_;
   std::unique_ptr<EventProcessor> processor_;
   std::unique_ptr<EventConsumer> consumer_;
   std::unique_ptr<HttpApi> api_;

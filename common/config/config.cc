@@ -1,5 +1,7 @@
 #include "common/config/config.h"
 
+#include <strings.h>
+
 #include <toml++/toml.h>
 
 #include <algorithm>
@@ -746,10 +748,51 @@ void read_curve(Reader& r, const toml::table* t, CurveConfig& c) {
   }
 }
 
+void read_suppression(Reader& r, const toml::table* t, SuppressionConfig& c) {
+  if (t == nullptr) return;
+  r.only_keys(*t, "suppression", {"soft_bounce_limit", "soft_bounce_window_days"});
+  r.integer(*t, "suppression", "soft_bounce_limit", 1, 1000, c.soft_bounce_limit);
+  r.integer(*t, "suppression", "soft_bounce_window_days", 1, 3650, c.soft_bounce_window_days);
+}
+
+std::string keyword_problem(std::string_view word) {
+  if (word.empty()) return "a keyword must not be empty";
+  for (char ch : word) {
+    if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r') {
+      return "a keyword is one word: '" + std::string(word) + "' contains whitespace";
+    }
+  }
+  return {};
+}
+
+void read_sms_keywords(Reader& r, const toml::table* t, SmsKeywordsConfig& c) {
+  if (t == nullptr) return;
+  r.only_keys(*t, "sms_keywords", {"opt_out", "opt_in"});
+  r.strings(*t, "sms_keywords", "opt_out", c.opt_out, keyword_problem);
+  r.strings(*t, "sms_keywords", "opt_in", c.opt_in, keyword_problem);
+  for (const std::string& out : c.opt_out) {
+    for (const std::string& in : c.opt_in) {
+      if (strcasecmp(out.c_str(), in.c_str()) == 0) {
+        r.fail("sms_keywords.opt_in", line_at(t, "opt_in"),
+               "'" + in + "' is both an opt-out and an opt-in keyword");
+      }
+    }
+  }
+}
+
+void read_erasure(Reader& r, const toml::table* t, ErasureConfig& c) {
+  if (t == nullptr) return;
+  r.only_keys(*t, "erasure", {"salt"});
+  r.string(*t, "erasure", "salt", c.salt, [](std::string_view salt) -> std::string {
+    if (salt.size() < 32) return "erasure.salt must be at least 32 characters";
+    return {};
+  });
+}
+
 void read_config(Reader& r, const toml::table& root, Config& config) {
   r.only_keys(root, "",
               {"ingress", "egress", "channels", "redis", "http", "log", "cache",
-               "on_store_unavailable", "curve"});
+               "on_store_unavailable", "curve", "suppression", "sms_keywords", "erasure"});
   std::vector<BoundEndpoint> bound;
   read_ingress(r, r.table(root, "", "ingress"), config.ingress, bound);
   read_egress(r, r.table(root, "", "egress"), config.egress, bound);
@@ -760,6 +803,9 @@ void read_config(Reader& r, const toml::table& root, Config& config) {
   read_cache(r, r.table(root, "", "cache"), config.cache);
   read_store_unavailable(r, r.table(root, "", "on_store_unavailable"), config.on_store_unavailable);
   read_curve(r, r.table(root, "", "curve"), config.curve);
+  read_suppression(r, r.table(root, "", "suppression"), config.suppression);
+  read_sms_keywords(r, r.table(root, "", "sms_keywords"), config.sms_keywords);
+  read_erasure(r, r.table(root, "", "erasure"), config.erasure);
   check_distinct(r, bound);
 }
 

@@ -102,6 +102,24 @@ struct CurveConfig {
   std::string allowed_clients_file;          // one public key per line, # comments
 };
 
+// Address suppressions (PROTOCOL.md 11): how soft bounces add up to a suppression.
+struct SuppressionConfig {
+  int soft_bounce_limit = 3;        // the n-th soft bounce within the window suppresses
+  int soft_bounce_window_days = 7;  // counted back from the newest soft bounce's time
+  bool operator==(const SuppressionConfig&) const = default;
+};
+
+// The words an inbound SMS body must be (exactly one, trimmed, any case) to stop or restart.
+struct SmsKeywordsConfig {
+  std::vector<std::string> opt_out = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"};
+  std::vector<std::string> opt_in = {"START", "YES", "UNSTOP"};
+};
+
+// Erasure (PROTOCOL.md 13): the salt of the tombstones' identifier hashes.
+struct ErasureConfig {
+  std::string salt;  // at least 32 characters; empty = erasure disabled (DELETE answers 503)
+};
+
 struct Config {
   IngressConfig ingress;
   EgressConfig egress;
@@ -112,6 +130,9 @@ struct Config {
   CacheConfig cache;
   StoreUnavailableConfig on_store_unavailable;
   CurveConfig curve;
+  SuppressionConfig suppression;
+  SmsKeywordsConfig sms_keywords;
+  ErasureConfig erasure;
 };
 
 using ConfigPtr = std::shared_ptr<const Config>;

@@ -102,6 +102,11 @@ const std::array kSettings = {
     GK_SETTING(curve.secret_key_file, kRestart),
     GK_SETTING(curve.allowed_clients, kRestart),
     GK_SETTING(curve.allowed_clients_file, kRestart),
+    GK_SETTING(suppression.soft_bounce_limit, kRestart),
+    GK_SETTING(suppression.soft_bounce_window_days, kRestart),
+    GK_SETTING(sms_keywords.opt_out, kRestart),
+    GK_SETTING(sms_keywords.opt_in, kRestart),
+    GK_SETTING(erasure.salt, kRestart),
 };
 
 #undef GK_SETTING

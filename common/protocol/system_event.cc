@@ -13,6 +13,8 @@ nlohmann::json to_json(const SystemEvent& e) {
   if (!e.email.empty()) j["email"] = e.email;
   j["businessUnit"] = e.bu;
   if (!e.channel.empty()) j["channel.type"] = e.channel;
+  if (!e.address.empty()) j["address"] = e.address;
+  if (!e.reason.empty()) j["reason"] = e.reason;
   j["timestamp"] = format_iso8601(e.timestamp);
   j["source"] = e.source;
   j["changed"] = e.changed;
@@ -34,6 +36,8 @@ std::vector<std::pair<std::string, std::string>> stream_fields(const SystemEvent
   if (!e.email.empty()) f.emplace_back("email", e.email);
   f.emplace_back("businessUnit", e.bu);
   if (!e.channel.empty()) f.emplace_back("channel.type", e.channel);
+  if (!e.address.empty()) f.emplace_back("address", e.address);
+  if (!e.reason.empty()) f.emplace_back("reason", e.reason);
   f.emplace_back("timestamp", format_iso8601(e.timestamp));
   f.emplace_back("source", e.source);
   f.emplace_back("changed", e.changed ? "true" : "false");

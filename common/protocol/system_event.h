@@ -23,6 +23,10 @@ struct SystemEvent {
   std::string source;  // "api", "event" or "esp"
   bool changed = false;
   nlohmann::json properties = nlohmann::json::object();
+  // Address events (section 11): the address in its stored form and the suppression's
+  // reason; omitted when empty.
+  std::string address;
+  std::string reason;
 };
 
 // The JSON-shaped map: the keys above with `channel.type` and `businessUnit` spelled as the

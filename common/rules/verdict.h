@@ -17,8 +17,13 @@ enum class Reason {
   kUnknownChannel,
   kMalformed,
   kStoreUnavailable,
+  kErased,         // section 13: the person or address was erased
+  kAddressBounce,  // section 11: "address:<reason>" of a suppressed `to`
+  kAddressComplaint,
+  kAddressSmsStop,
+  kAddressManual,
 };
-inline constexpr std::size_t kReasonCount = 8;
+inline constexpr std::size_t kReasonCount = 13;
 
 struct Verdict {
   Action action = Action::kForward;

@@ -65,4 +65,16 @@ std::string lower_email(std::string_view email) {
   return out;
 }
 
+std::string address_key(std::string_view prefix, std::string_view channel,
+                        std::string_view address) {
+  std::string out(prefix);
+  out.append("a:").append(channel).append(":").append(address);
+  return out;
+}
+
+std::string tombstone_key(std::string_view prefix, std::string_view hash) {
+  std::string out(prefix);
+  return out.append("t:").append(hash);
+}
+
 }  // namespace gk

@@ -26,4 +26,11 @@ std::string linked_emails_key(std::string_view prefix, std::string_view bu,
 
 std::string lower_email(std::string_view email);
 
+// An address suppression (PROTOCOL.md 11): "<prefix>a:<CHANNEL>:<address>", the address in
+// its stored form (common/rules/address.h).
+std::string address_key(std::string_view prefix, std::string_view channel,
+                        std::string_view address);
+// An erasure tombstone (PROTOCOL.md 13): "<prefix>t:<salted hash of the identifier>".
+std::string tombstone_key(std::string_view prefix, std::string_view hash);
+
 }  // namespace gk

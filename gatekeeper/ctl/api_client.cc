@@ -113,8 +113,19 @@ std::string ApiClient::get_text(const std::string& path_and_query) {
   return request("GET", path_and_query, nullptr);
 }
 
+nlohmann::json ApiClient::post_json(const std::string& path_and_query, const std::string& body,
+                                    const char* content_type) {
+  const std::string answer = request("POST", path_and_query, &body, content_type);
+  auto json = nlohmann::json::parse(answer, nullptr, false);
+  if (json.is_discarded()) {
+    throw CtlError("POST " + base_.origin + base_.prefix + path_and_query +
+                   ": the answer is not JSON");
+  }
+  return json;
+}
+
 std::string ApiClient::request(const char* method, const std::string& path_and_query,
-                               const std::string* body) {
+                               const std::string* body, const char* content_type) {
   const std::string path = base_.prefix + path_and_query;
   const std::string what = std::string(method) + " " + base_.origin + path;
   httplib::Client client(base_.origin);
@@ -126,8 +137,10 @@ std::string ApiClient::request(const char* method, const std::string& path_and_q
   client.set_write_timeout(timeout_);
   httplib::Headers headers = {{"X-XNG-ApiVersion", "1"}, {"Accept", "application/json"}};
   if (!token_.empty()) headers.emplace("X-XNG-AuthToken", token_);
-  auto result = body != nullptr ? client.Put(path, headers, *body, "application/json")
-                                : client.Get(path, headers);
+  const bool post = std::string_view(method) == "POST";
+  auto result = body == nullptr ? client.Get(path, headers)
+                : post          ? client.Post(path, headers, *body, content_type)
+                                : client.Put(path, headers, *body, content_type);
   if (!result) throw CtlError(what + ": " + describe(result.error()));
   if (result->status < 200 || result->status >= 300) {
     throw CtlError(what + ": HTTP " + std::to_string(result->status) + ": " +

@@ -32,11 +32,14 @@ class ApiClient {
   nlohmann::json put_json(const std::string& path_and_query, const nlohmann::json& body);
   // A 2xx answer's body as text (for /metrics).
   std::string get_text(const std::string& path_and_query);
+  // POSTs `body` as `content_type`; the 2xx answer as JSON (for POST /import).
+  nlohmann::json post_json(const std::string& path_and_query, const std::string& body,
+                           const char* content_type);
 
  private:
   // Sends the request; the 2xx body, or throws CtlError.
   std::string request(const char* method, const std::string& path_and_query,
-                      const std::string* body);
+                      const std::string* body, const char* content_type = "application/json");
 
   BaseUrl base_;
   std::string token_;

@@ -29,6 +29,7 @@ const std::vector<std::pair<std::string, std::string>> kGroups = {
 std::vector<Command> all_commands() {
   auto commands = gk::ctl::api_commands();
   for (auto& c : gk::ctl::socket_commands()) commands.push_back(std::move(c));
+  for (auto& c : gk::ctl::bulk_commands()) commands.push_back(std::move(c));
   return commands;
 }
 

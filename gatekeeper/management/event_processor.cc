@@ -4,6 +4,8 @@
 #include <thread>
 
 #include "common/protocol/system_event.h"
+#include "gatekeeper/management/address_service.h"
+#include "gatekeeper/management/erasure.h"
 
 namespace gk {
 
@@ -92,6 +94,27 @@ std::vector<EventOutcome> EventProcessor::process(const EventBody& body, EpochMs
     }
     const EpochMs ts = event.timestamp.value_or(received);
     std::string channel = event.channel;
+    if (address_event(event.kind) && addresses_ != nullptr) {
+      std::string error;
+      const auto changed = addresses_->apply_event(event, who, ts, error);
+      if (!changed) {
+        failed = true;
+        out.status = Status::kStoreUnavailable;
+        count(event, "store_unavailable");
+        continue;
+      }
+      out.changed = *changed;
+    }
+    // An explicit Opt In lifts an erasure's tombstone for that identifier (section 13).
+    if (event.kind == EventKind::kOptIn && erasure_ != nullptr) {
+      std::string error;
+      if (!erasure_->lift(who, error)) {
+        failed = true;
+        out.status = Status::kStoreUnavailable;
+        count(event, "store_unavailable");
+        continue;
+      }
+    }
     if (auto change = status_change(event, channels_)) {
       StatusWrite w;
       w.bu = who.bu;

@@ -13,6 +13,9 @@
 
 namespace gk {
 
+class AddressService;
+class ErasureService;
+
 // What became of one event of a body.
 struct EventOutcome {
   enum class Status { kAccepted, kRejected, kStoreUnavailable };
@@ -42,6 +45,13 @@ class EventProcessor {
   std::vector<EventOutcome> process(const EventBody& body, EpochMs received,
                                     const RetryPolicy& retry);
 
+  // Address events (section 11) and the Opt In that lifts an erasure (section 13) need
+  // these; without them, those events are only republished. Call before events flow.
+  void attach(AddressService* addresses, ErasureService* erasure) {
+    addresses_ = addresses;
+    erasure_ = erasure;
+  }
+
  private:
   std::optional<StatusWriteResult> write_with_retry(const StatusWrite& write,
                                                     const RetryPolicy& retry);
@@ -52,6 +62,8 @@ class EventProcessor {
   const ChannelRegistry& channels_;
   StatusService& status_;
   ManagementMetrics& metrics_;
+  AddressService* addresses_ = nullptr;
+  ErasureService* erasure_ = nullptr;
 };
 
 }  // namespace gk

@@ -7,6 +7,7 @@
 #include "common/rules/optout_record.h"
 #include "common/protocol/system_event.h"
 #include "common/util/timestamp.h"
+#include "gatekeeper/management/erasure.h"
 #include "gatekeeper/ops/http_server.h"
 
 namespace gk {
@@ -152,9 +153,22 @@ std::optional<std::string> HttpApi::channel_param(const httplib::Request& req,
 std::optional<StatusService::Fields> HttpApi::read_user(const httplib::Request& req,
                                                         httplib::Response& res) {
   std::string error;
+  if (erased(req, res)) return std::nullopt;
   auto fields = status_.read_user(business_unit(req), path_id(req), error);
   if (!fields) send_error(res, 503, kStoreUnavailable);
   return fields;
+}
+
+bool HttpApi::erased(const httplib::Request& req, httplib::Response& res) {
+  if (erasure_ == nullptr) return false;
+  std::string error;
+  const auto gone = erasure_->user_erased(business_unit(req), path_id(req), error);
+  if (!gone) {
+    send_error(res, 503, kStoreUnavailable);
+    return true;
+  }
+  if (*gone) send_error(res, 404, "no such user: erased");
+  return *gone;
 }
 
 void HttpApi::get_optout(const httplib::Request& req, httplib::Response& res) {
@@ -199,6 +213,7 @@ void HttpApi::get_recipient(const httplib::Request& req, httplib::Response& res)
 }
 
 void HttpApi::get_user_history(const httplib::Request& req, httplib::Response& res) {
+  if (erased(req, res)) return;
   std::string error;
   auto history = status_.history(false, business_unit(req), path_id(req), error);
   if (!history) return send_error(res, 503, kStoreUnavailable);
@@ -213,6 +228,11 @@ void HttpApi::get_lead_history(const httplib::Request& req, httplib::Response& r
         error_body({"email", ErrorType::kMissingValue, "query parameter email is missing"}));
   }
   std::string error;
+  if (erasure_ != nullptr) {
+    const auto gone = erasure_->email_erased(email, error);
+    if (!gone) return send_error(res, 503, kStoreUnavailable);
+    if (*gone) return send_error(res, 404, "no such lead: erased");
+  }
   auto history = status_.history(true, business_unit(req), email, error);
   if (!history) return send_error(res, 503, kStoreUnavailable);
   reply(res, 200, {{"history", *history}});
@@ -254,6 +274,12 @@ void HttpApi::put_status(const httplib::Request& req, httplib::Response& res,
   w.event = std::string(value ? on_event : off_event);
   w.properties = "{}";
   std::string error;
+  // An explicit Opt In lifts an erasure of this user (section 13).
+  if (w.event == kOptInEvent && erasure_ != nullptr) {
+    if (!erasure_->lift({w.external_id, "", w.bu}, error)) {
+      return send_error(res, 503, kStoreUnavailable);
+    }
+  }
   const auto result = status_.write(w, error);
   if (!result) return send_error(res, 503, kStoreUnavailable);
 

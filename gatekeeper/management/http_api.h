@@ -19,6 +19,8 @@
 
 namespace gk {
 
+class ErasureService;
+
 // The platform-compatible HTTP API (PROTOCOL.md 7, docs/API.md): status reads and writes
 // for full users, histories, and POST /events. Every route checks X-XNG-AuthToken and
 // X-XNG-ApiVersion first; every answer is JSON, errors as {"error": ...}.
@@ -35,10 +37,15 @@ class HttpApi {
   // with. Throws std::runtime_error like the constructor, and then the old set stays.
   void reload_tokens(const HttpConfig& config);
 
- private:
+  // Status reads of an erased user answer 404; a PUT opting in lifts the erasure.
+  void attach(ErasureService* erasure) { erasure_ = erasure; }
+
   using Handler = std::function<void(const httplib::Request&, httplib::Response&)>;
-  // Wraps a route with authentication, the version check and the request counter.
+  // Wraps a route with authentication, the version check and the request counter (also for
+  // the routes of address_routes.h).
   httplib::Server::Handler route(std::string name, Handler handler);
+
+ private:
 
   void get_optout(const httplib::Request& req, httplib::Response& res);
   void put_optout(const httplib::Request& req, httplib::Response& res);
@@ -51,6 +58,8 @@ class HttpApi {
 
   // The status field a `channelType` query names (absent = ALL); nullopt after a 400.
   std::optional<std::string> channel_param(const httplib::Request& req, httplib::Response& res);
+  // True after answering 404 (the user was erased) or 503.
+  bool erased(const httplib::Request& req, httplib::Response& res);
   // The user's hash; nullopt after a 503.
   std::optional<StatusService::Fields> read_user(const httplib::Request& req,
                                                  httplib::Response& res);
@@ -65,6 +74,7 @@ class HttpApi {
   ManagementMetrics& metrics_;
   std::shared_ptr<const ApiTokens> tokens() const;
 
+  ErasureService* erasure_ = nullptr;
   mutable std::mutex tokens_mutex_;
   std::shared_ptr<const ApiTokens> tokens_;
 };

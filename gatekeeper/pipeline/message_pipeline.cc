@@ -30,6 +30,8 @@ MessagePipeline::MessagePipeline(const Config& config, zmq::context_t& context,
       health_(health),
       decoder_(config.ingress.max_header_bytes),
       reader_(config.redis, config.cache, channels_),
+      address_book_(config.redis),
+      address_check_(address_book_, config.erasure.salt),
       forward_transactional_(config.on_store_unavailable.transactional ==
                              TransactionalPolicy::kForward),
       ingress_(context, zmq::socket_type::pull),
@@ -65,6 +67,7 @@ void MessagePipeline::bind(const std::string& curve_secret) {
 }
 
 void MessagePipeline::run(const std::atomic<bool>& stop) {
+  address_book_.start();
   bool draining = false;
   Clock::time_point drain_deadline{};
   while (true) {
@@ -179,6 +182,7 @@ void MessagePipeline::apply_reload() {
 }
 
 void MessagePipeline::take_batch() {
+  address_check_.refresh();
   const auto now = Clock::now();
   const bool store_blocked = !reader_.connected() || !held_.empty();
   std::size_t parked = 0;
@@ -196,6 +200,7 @@ void MessagePipeline::take_batch() {
 }
 
 void MessagePipeline::retry_held() {
+  address_check_.refresh();
   const std::size_t n = std::min(held_.size(), config_.ingress.batch_size);
   retry_.resize(std::max(retry_.size(), n));
   std::size_t parked = 0;
@@ -284,6 +289,13 @@ void MessagePipeline::resolve_parked(std::vector<Pending>& slots, std::size_t co
 
 bool MessagePipeline::try_decide(Pending& p, const MessageHeader& h, std::size_t channel,
                                  bool without_store) {
+  // Until the address book is in step with the store, nothing is decided (fail closed), but
+  // what may go without a lookup while the store is down (realtime transactional, policy
+  // `forward`): it is checked against the last addresses and tombstones known.
+  if (!address_check_.ready() &&
+      !(without_store && h.realtime_transactional() && forward_transactional_)) {
+    return false;
+  }
   DecisionInput in;
   in.channel_known = true;
   in.channel_index = channel;
@@ -291,8 +303,13 @@ bool MessagePipeline::try_decide(Pending& p, const MessageHeader& h, std::size_t
   in.has_address = h.has_address();
   in.realtime_transactional = h.realtime_transactional();
   in.forward_transactional_without_status = forward_transactional_;
+  const std::string& channel_name = channels_.name(channel);
+  in.erased = address_check_.erased(channel_name, h.bu, h.user_id, h.email, h.to);
+  in.address = address_check_.address(channel_name, h.to);
   OptOutRecord status;
-  if (!without_store && reader_.resolve(person_of(h), status)) {
+  if (in.erased) {
+    // Erased: the verdict needs no status.
+  } else if (!without_store && reader_.resolve(person_of(h), status)) {
     in.status = &status;
   } else if (!(without_store && in.realtime_transactional && forward_transactional_)) {
     return false;

@@ -14,6 +14,7 @@
 #include "common/config/config.h"
 #include "common/rules/decide.h"
 #include "common/protocol/header.h"
+#include "common/store/address_book.h"
 #include "common/store/status_reader.h"
 #include "gatekeeper/pipeline/pipeline_stats.h"
 
@@ -84,6 +85,9 @@ class MessagePipeline {
   Health& health_;
   HeaderDecoder decoder_;
   StatusReader reader_;
+  // Suppressed addresses and erasure tombstones, kept in process (sections 11 and 13).
+  AddressBook address_book_;
+  AddressCheck address_check_;
   bool forward_transactional_;
 
   zmq::socket_t ingress_;
