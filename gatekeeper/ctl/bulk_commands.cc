@@ -3,7 +3,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <deque>
 #include <fstream>
+#include <future>
 #include <iostream>
 
 #include "common/protocol/system_event.h"
@@ -21,6 +23,7 @@ using nlohmann::json;
 constexpr std::string_view kHeader = "kind,businessUnit,key,field,value,timestamp,reason";
 // Rows per request, and a byte cap under the server's default body limit (1 MiB).
 constexpr std::size_t kMaxBatchBytes = 768 * 1024;
+constexpr std::size_t kInFlight = 3;
 
 ApiClient client(const ParsedArgs& args) {
   std::string t = token(args);
@@ -79,26 +82,44 @@ int import_file(const ParsedArgs& args, std::ostream& out) {
   Totals totals;
   std::string body;
   std::vector<std::size_t> lines;  // the file line of each row in `body`
-  auto flush = [&] {
-    if (lines.empty()) return;
-    const json answer = api.post_json(target, body, "text/csv");
-    totals.rows += lines.size();
+  // Up to kInFlight requests at once, answered in order: the server checks one batch while
+  // Redis applies the one before, and the file is read meanwhile.
+  struct Sent {
+    std::future<json> answer;
+    std::vector<std::size_t> lines;
+  };
+  std::deque<Sent> in_flight;
+  auto settle = [&] {
+    Sent sent = std::move(in_flight.front());
+    in_flight.pop_front();
+    const json answer = sent.answer.get();
+    totals.rows += sent.lines.size();
     totals.applied += answer.value("applied", std::size_t{0});
     totals.changed += answer.value("changed", std::size_t{0});
     for (const json& e : answer.value("errors", json::array())) {
       const auto row = e.value("row", std::size_t{0});
       ++totals.failed;
-      std::cerr << path << ":" << (row < lines.size() ? lines[row] : 0) << ": "
+      std::cerr << path << ":" << (row < sent.lines.size() ? sent.lines[row] : 0) << ": "
                 << e.value("error", std::string("rejected")) << "\n";
     }
-    body.clear();
-    lines.clear();
     if (progress) {
       const double s =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       std::cerr << "\r" << totals.rows << " rows, " << totals.failed << " failed, "
                 << static_cast<long long>(s > 0 ? totals.rows / s : 0) << " rows/s" << std::flush;
     }
+  };
+  auto flush = [&] {
+    if (lines.empty()) return;
+    // Each request owns its body; the client only reads its settings, so threads may share it.
+    in_flight.push_back({std::async(std::launch::async,
+                                    [&api, &target, text = std::move(body)] {
+                                      return api.post_json(target, text, "text/csv");
+                                    }),
+                         std::move(lines)});
+    body.clear();
+    lines.clear();
+    while (in_flight.size() >= kInFlight) settle();
   };
 
   std::string line;
@@ -124,6 +145,7 @@ int import_file(const ParsedArgs& args, std::ostream& out) {
     if (lines.size() >= batch_rows || body.size() >= kMaxBatchBytes) flush();
   }
   flush();
+  while (!in_flight.empty()) settle();
   if (progress) std::cerr << "\n";
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

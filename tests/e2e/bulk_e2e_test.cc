@@ -25,8 +25,11 @@ struct CtlRun {
 };
 
 CtlRun ctl(TempDir& dir, const std::vector<std::string>& args, int http_port) {
+  // Files of their own per run: the harness appends to a log that exists.
+  static int runs = 0;
+  const std::string n = std::to_string(++runs);
   std::vector<std::string> argv = {"/usr/bin/env",
-                                   "GK_CTL_ERR=" + dir.file("stderr"),
+                                   "GK_CTL_ERR=" + dir.file("stderr" + n),
                                    "GATEKEEPER_TOKEN=" + std::string(kAddrToken),
                                    "GATEKEEPER_HTTP=http://127.0.0.1:" + std::to_string(http_port),
                                    "/bin/sh",
@@ -34,12 +37,12 @@ CtlRun ctl(TempDir& dir, const std::vector<std::string>& args, int http_port) {
                                    R"(exec "$0" "$@" 2>"$GK_CTL_ERR")",
                                    GK_CTL_PATH};
   argv.insert(argv.end(), args.begin(), args.end());
-  Process p(argv, dir.file("stdout"));
+  Process p(argv, dir.file("stdout" + n));
   CtlRun r;
   const auto status = p.wait(120s);
   r.status = status ? *status : -1;
   r.out = p.log();
-  std::ifstream err(dir.file("stderr"));
+  std::ifstream err(dir.file("stderr" + n));
   r.err.assign(std::istreambuf_iterator<char>(err), std::istreambuf_iterator<char>());
   return r;
 }
