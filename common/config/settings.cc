@@ -35,16 +35,15 @@ bool per_channel_differs(const Config& a, const Config& b, Member member) {
   return false;
 }
 
-#define GK_SETTING(field, reload)                                                                  \
-  Setting {                                                                                        \
-#field, ReloadClass::reload,                                                                   \
-        [](const Config& a,                                                                        \
-           const Config&                                                                           \
-               b) { return !(a.field == b.field); },                                               \
-                                                  [](Config & running,                             \
-                                                     const Config&                                 \
-                                                         loaded) { running.field = loaded.field; } \
+// One line per plain setting: its path is the member's own spelling.
+// clang-format off
+#define GK_SETTING(field, reload)                                                   \
+  Setting {                                                                         \
+    #field, ReloadClass::reload,                                                    \
+    [](const Config& a, const Config& b) { return !(a.field == b.field); },         \
+    [](Config& running, const Config& loaded) { running.field = loaded.field; }     \
   }
+// clang-format on
 
 const std::array kSettings = {
     GK_SETTING(ingress.messages, kRestart),
