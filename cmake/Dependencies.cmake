@@ -44,6 +44,9 @@ gk_require(HTTPLIB_FOUND libcpp-httplib-dev "cpp-httplib")
 find_package(prometheus-cpp QUIET)
 gk_require(prometheus-cpp_FOUND prometheus-cpp-dev "prometheus-cpp")
 
+find_package(OpenSSL QUIET)
+gk_require(OPENSSL_FOUND libssl-dev "OpenSSL (libcrypto, for unsubscribe link tokens)")
+
 find_package(Threads REQUIRED)
 
 if(GK_BUILD_TESTS)

@@ -11,7 +11,7 @@ namespace gk {
 
 Server::Server(Config config)
     : config_(std::move(config)),
-      channels_(config_.channels),
+      channels_(config_.channels, config_.topics),
       context_(1),
       metrics_(stats_, health_, channels_),
       management_metrics_(metrics_.registry()) {}

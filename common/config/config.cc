@@ -770,10 +770,113 @@ void read_curve(Reader& r, const toml::table* t, CurveConfig& c) {
   }
 }
 
+std::string topic_name_problem(std::string_view name) {
+  if (name.empty()) return "topic name is empty";
+  if (name.size() > 64) return "topic name is longer than 64 characters";
+  // "topic:ts" would read as the time stamp of a field named "topic".
+  if (iequals(name, "ts")) return "topic name \"ts\" is reserved";
+  // Stored as "topic:<name>" beside "topic:<name>:ts", and used in paths and reasons.
+  if (!std::all_of(name.begin(), name.end(), [](unsigned char c) {
+        return std::isalnum(c) || c == '_' || c == '-' || c == '.';
+      })) {
+    return "topic name " + in_quotes(name) + " may only contain letters, digits, _, - and .";
+  }
+  return "";
+}
+
+std::string any_text(std::string_view) {
+  return "";
+}
+
+void read_topics(Reader& r, const toml::table* t, const std::vector<ChannelConfig>& channels,
+                 std::vector<TopicConfig>& out) {
+  if (t == nullptr) return;
+  if (t->size() > kMaxTopics) {
+    r.fail("topics", line_of(*t),
+           "at most " + std::to_string(kMaxTopics) + " topics, got " + std::to_string(t->size()));
+    return;
+  }
+  const ChannelRegistry registry(channels);
+  std::vector<std::pair<toml::source_position, TopicConfig>> entries;
+  for (const auto& [key, node] : *t) {
+    const std::string path = join("topics", key.str());
+    const toml::table* topic = node.as_table();
+    if (topic == nullptr) {
+      r.fail(path, line_of(node), "expected table, got " + type_name(node.type()));
+      continue;
+    }
+    if (std::string problem = topic_name_problem(key.str()); !problem.empty()) {
+      r.fail(path, line_of(*topic), std::move(problem));
+      continue;
+    }
+    for (const auto& entry : entries) {
+      if (iequals(entry.second.name, key.str())) {
+        r.fail(path, line_of(*topic),
+               "topic " + in_quotes(key.str()) + " differs from " + in_quotes(entry.second.name) +
+                   " only in case (topic names are matched case-insensitively)");
+      }
+    }
+    TopicConfig c;
+    c.name = std::string(key.str());
+    r.only_keys(*topic, path, {"default", "channels"});
+    std::string policy = "subscribed";
+    if (r.one_of(*topic, path, "default", {"subscribed", "unsubscribed", "required"}, policy)) {
+      c.policy = *parse_topic_default(policy);
+    }
+    std::vector<int> lines;
+    r.strings(*topic, path, "channels", c.channels, any_text, &lines);
+    for (std::size_t i = 0; i < c.channels.size(); ++i) {
+      if (const auto index = registry.find_type(c.channels[i])) {
+        c.channels[i] = registry.name(*index);
+      } else {
+        r.fail(path + ".channels", lines[i], "unknown channel " + in_quotes(c.channels[i]));
+      }
+    }
+    entries.emplace_back(topic->source().begin, std::move(c));
+  }
+  // File order, as for channels.
+  std::stable_sort(entries.begin(), entries.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (auto& e : entries) out.push_back(std::move(e.second));
+}
+
+std::string base_url_problem(std::string_view url) {
+  if (!starts_with(url, "https://") && !starts_with(url, "http://")) {
+    return "must start with https:// or http://";
+  }
+  if (has_space_or_control(url)) return "contains whitespace or control characters";
+  if (url.find_first_of("?#") != std::string_view::npos) return "must not hold ? or #";
+  return "";
+}
+
+std::string secret_problem(std::string_view secret) {
+  return secret.size() < 32
+             ? "a secret needs at least 32 characters, got " + std::to_string(secret.size())
+             : "";
+}
+
+void read_unsubscribe(Reader& r, const toml::table* t, UnsubscribeConfig& c) {
+  if (t == nullptr) return;
+  r.only_keys(*t, "unsubscribe", {"base_url", "secrets", "secrets_file", "link_ttl_days"});
+  r.string(*t, "unsubscribe", "base_url", c.base_url, base_url_problem);
+  while (!c.base_url.empty() && c.base_url.back() == '/') c.base_url.pop_back();
+  r.strings(*t, "unsubscribe", "secrets", c.secrets, secret_problem);
+  r.string(*t, "unsubscribe", "secrets_file", c.secrets_file);
+  r.integer(*t, "unsubscribe", "link_ttl_days", 60, 36500, c.link_ttl_days);
+  if (t->get("base_url") == nullptr) {
+    r.fail("unsubscribe.base_url", line_of(*t), "required key missing");
+  }
+  if (c.secrets.empty() == c.secrets_file.empty()) {
+    r.fail("unsubscribe.secrets", line_of(*t),
+           "set exactly one of unsubscribe.secrets (non-empty) and unsubscribe.secrets_file");
+  }
+}
+
 void read_config(Reader& r, const toml::table& root, Config& config) {
   r.only_keys(root, "",
               {"ingress", "egress", "channels", "redis", "http", "log", "cache",
-               "on_store_unavailable", "curve", "changes", "identity"});
+               "on_store_unavailable", "curve", "changes", "identity", "topics",
+               "unsubscribe"});
   std::vector<BoundEndpoint> bound;
   read_ingress(r, r.table(root, "", "ingress"), config.ingress, bound);
   read_egress(r, r.table(root, "", "egress"), config.egress, bound);
@@ -786,6 +889,8 @@ void read_config(Reader& r, const toml::table& root, Config& config) {
   read_curve(r, r.table(root, "", "curve"), config.curve);
   read_changes(r, r.table(root, "", "changes"), config.changes);
   read_identity(r, r.table(root, "", "identity"), config.identity);
+  read_topics(r, r.table(root, "", "topics"), config.channels, config.topics);
+  read_unsubscribe(r, r.table(root, "", "unsubscribe"), config.unsubscribe);
   check_distinct(r, bound);
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/rules/channel_config.h"
+#include "common/rules/topics.h"
 
 namespace gk {
 
@@ -124,6 +125,17 @@ struct IdentityConfig {
   std::size_t max_emails_per_user = 100;
 };
 
+// One-click unsubscribe links (PROTOCOL.md 10). Without a base_url no links are issued and
+// the /u/ pages answer 404.
+struct UnsubscribeConfig {
+  std::string base_url;              // public prefix; links are <base_url>/u/<token>
+  std::vector<std::string> secrets;  // first signs, all verify; each >= 32 characters
+  std::string secrets_file;          // or: one secret per line (# comments)
+  int link_ttl_days = 365;           // how long a link works; at least 60
+
+  bool enabled() const noexcept { return !base_url.empty(); }
+};
+
 struct Config {
   IngressConfig ingress;
   EgressConfig egress;
@@ -136,6 +148,8 @@ struct Config {
   CurveConfig curve;
   ChangesConfig changes;
   IdentityConfig identity;
+  std::vector<TopicConfig> topics;  // in file order
+  UnsubscribeConfig unsubscribe;
 };
 
 using ConfigPtr = std::shared_ptr<const Config>;

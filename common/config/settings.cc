@@ -113,6 +113,13 @@ const std::array kSettings = {
     // The status writer reads these once, at start.
     GK_SETTING(changes.max_future_ms, kRestart),
     GK_SETTING(identity.max_emails_per_user, kRestart),
+    // A person's cached record keeps topic bits by registry position: a new topic set
+    // needs a fresh cache, so a restart.
+    GK_SETTING(topics, kRestart),
+    GK_SETTING(unsubscribe.base_url, kRestart),
+    GK_SETTING(unsubscribe.secrets, kRestart),
+    GK_SETTING(unsubscribe.secrets_file, kRestart),
+    GK_SETTING(unsubscribe.link_ttl_days, kRestart),
 };
 
 #undef GK_SETTING

@@ -4,6 +4,8 @@
 #include <span>
 #include <stdexcept>
 
+#include <nlohmann/json.hpp>
+
 #include "common/rules/identity.h"
 
 namespace gk::client {
@@ -67,7 +69,14 @@ HeaderBuilder& HeaderBuilder::to(std::string_view value) {
 
 HeaderBuilder& HeaderBuilder::campaign(std::string_view campaign_id, CampaignType type,
                                        bool transactional) {
-  campaign_ = Campaign{std::string(campaign_id), type, transactional};
+  const std::string topic = campaign_ ? campaign_->topic : std::string();
+  campaign_ = Campaign{std::string(campaign_id), type, transactional, topic};
+  return *this;
+}
+
+HeaderBuilder& HeaderBuilder::topic(std::string_view name) {
+  if (!campaign_) campaign_ = Campaign{};
+  campaign_->topic = std::string(name);
   return *this;
 }
 
@@ -140,7 +149,7 @@ void HeaderBuilder::pack_into(msgpack::sbuffer& out) const {
   }
   if (campaign_) {
     pack_str(pk, "campaign");
-    pk.pack_map(campaign_->id.empty() ? 2 : 3);
+    pk.pack_map((campaign_->id.empty() ? 2 : 3) + (campaign_->topic.empty() ? 0 : 1));
     if (!campaign_->id.empty()) {
       pack_str(pk, "id");
       pack_str(pk, campaign_->id);
@@ -149,6 +158,10 @@ void HeaderBuilder::pack_into(msgpack::sbuffer& out) const {
     pack_str(pk, campaign_->type == CampaignType::kRealtime ? "realtime" : "batch");
     pack_str(pk, "transactional");
     pk.pack(campaign_->transactional);
+    if (!campaign_->topic.empty()) {
+      pack_str(pk, "topic");
+      pack_str(pk, campaign_->topic);
+    }
   }
   for (const auto& [key, value] : extra_) {
     pack_str(pk, key);
@@ -243,6 +256,40 @@ std::optional<Decision> DecisionReader::receive(std::chrono::milliseconds timeou
   frames.erase(frames.begin());
   decision.frames = std::move(frames);
   return decision;
+}
+
+std::string unsubscribe_links_body(const std::vector<LinkRequest>& links) {
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& l : links) {
+    nlohmann::json user = nlohmann::json::object();
+    if (!l.user_id.empty()) user["id"] = l.user_id;
+    if (!l.email.empty()) user["email"] = l.email;
+    if (!l.bu.empty()) user["bu"] = l.bu;
+    nlohmann::json item = {{"user", std::move(user)}};
+    if (!l.channel.empty()) item["channel"] = l.channel;
+    if (!l.topic.empty()) item["topic"] = l.topic;
+    if (l.all) item["all"] = true;
+    items.push_back(std::move(item));
+  }
+  return nlohmann::json{{"links", std::move(items)}}.dump();
+}
+
+std::vector<IssuedLink> parse_unsubscribe_links(std::string_view answer) {
+  const auto body = nlohmann::json::parse(answer, nullptr, false);
+  if (!body.is_object() || !body.contains("links") || !body["links"].is_array()) {
+    throw std::runtime_error("the answer holds no \"links\" list");
+  }
+  std::vector<IssuedLink> out;
+  for (const auto& item : body["links"]) {
+    IssuedLink l;
+    if (!item.is_object()) throw std::runtime_error("a link item is not an object");
+    l.url = item.value("url", "");
+    l.list_unsubscribe = item.value("List-Unsubscribe", "");
+    l.list_unsubscribe_post = item.value("List-Unsubscribe-Post", "");
+    l.error = item.value("error", "");
+    out.push_back(std::move(l));
+  }
+  return out;
 }
 
 }  // namespace gk::client

@@ -30,6 +30,8 @@ class HeaderBuilder {
   // Adds the `campaign` map; `campaign_id` is left out when empty.
   HeaderBuilder& campaign(std::string_view campaign_id, CampaignType type = CampaignType::kBatch,
                           bool transactional = false);
+  // `campaign.topic` (PROTOCOL.md 9); adds the campaign map (as batch) if there is none yet.
+  HeaderBuilder& topic(std::string_view name);
   // A key the gatekeeper carries along untouched; adding the same key again replaces it.
   HeaderBuilder& extra(std::string_view key, std::string_view value);
 
@@ -46,6 +48,7 @@ class HeaderBuilder {
     std::string id;
     CampaignType type = CampaignType::kBatch;
     bool transactional = false;
+    std::string topic;
   };
 
   std::string id_;
@@ -120,5 +123,28 @@ class DecisionReader {
  private:
   zmq::socket_t socket_;
 };
+
+// Minting one-click unsubscribe links through the API (POST /unsubscribe-links, PROTOCOL.md
+// section 10): the request body and the answer; the HTTP call is the caller's (any client,
+// with the X-XNG-AuthToken header).
+struct LinkRequest {
+  std::string user_id;
+  std::string email;
+  std::string bu;
+  // Exactly one scope: a channel, a topic, or all.
+  std::string channel;
+  std::string topic;
+  bool all = false;
+};
+struct IssuedLink {
+  std::string url;                    // <base_url>/u/<token>
+  std::string list_unsubscribe;       // the List-Unsubscribe header value: "<url>"
+  std::string list_unsubscribe_post;  // "List-Unsubscribe=One-Click"
+  std::string error;                  // set instead of the above when the item was refused
+};
+// The JSON body for up to 1000 requests.
+std::string unsubscribe_links_body(const std::vector<LinkRequest>& links);
+// The links of a 200 answer, in request order; throws std::runtime_error when it is not one.
+std::vector<IssuedLink> parse_unsubscribe_links(std::string_view answer);
 
 }  // namespace gk::client

@@ -322,6 +322,29 @@ std::optional<FieldError> parse_timestamp(const json& event, std::optional<Epoch
                "and 9999-12-31T23:59:59.999Z, or ms since the epoch");
 }
 
+// `topic` of an Opt Out / Opt In (PROTOCOL.md 9): a configured topic, and never together
+// with a channel, since one event changes one status.
+std::optional<FieldError> parse_topic(const json& event, const ChannelRegistry& channels,
+                                      Event& ev) {
+  const auto it = event.find("topic");
+  if (it == event.end() || it->is_null()) return std::nullopt;
+  if (!it->is_string()) return error("topic", ErrorType::kInvalidValue, "topic must be a string");
+  const auto& name = it->get_ref<const std::string&>();
+  const auto index = channels.topics().find(name);
+  if (!index) return error("topic", ErrorType::kUnknownValue, "unknown topic '" + name + "'");
+  if (!ev.channel.empty()) {
+    return error("topic", ErrorType::kInvalidValue,
+                 "an event names either channel.type or topic, not both");
+  }
+  const auto& topic = channels.topics().at(*index);
+  if (ev.kind == EventKind::kOptOut && topic.policy == TopicDefault::kRequired) {
+    return error("topic", ErrorType::kInvalidValue,
+                 "topic '" + topic.name + "' is required: nobody can leave it");
+  }
+  ev.topic = topic.name;
+  return std::nullopt;
+}
+
 Event parse_event(const json& value, const ChannelRegistry& channels) {
   Event ev;
   if (!value.is_object()) {
@@ -343,6 +366,12 @@ Event parse_event(const json& value, const ChannelRegistry& channels) {
   if (auto e = parse_channel(value, channels, ev.channel)) {
     ev.error = std::move(e);
     return ev;
+  }
+  if (ev.kind == EventKind::kOptOut || ev.kind == EventKind::kOptIn) {
+    if (auto e = parse_topic(value, channels, ev)) {
+      ev.error = std::move(e);
+      return ev;
+    }
   }
   if (auto e = parse_timestamp(value, ev.timestamp)) {
     ev.error = std::move(e);
@@ -420,6 +449,10 @@ std::optional<StatusChange> status_change(const Event& event, const ChannelRegis
   switch (event.kind) {
     case EventKind::kOptOut:
     case EventKind::kOptIn:
+      if (!event.topic.empty()) {
+        return StatusChange{std::string(kTopicFieldPrefix) + event.topic,
+                            event.kind == EventKind::kOptOut};
+      }
       // Without a channel the platform treats them as ordinary events.
       if (event.channel.empty()) return std::nullopt;
       return StatusChange{event.channel, event.kind == EventKind::kOptOut};

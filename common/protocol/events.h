@@ -39,6 +39,7 @@ struct Event {
   std::string name;  // canonical spelling for the known kinds, else as received
   EventKind kind = EventKind::kOther;
   std::string channel;  // canonical channel type or "ALL"; empty when the event has none
+  std::string topic;    // Opt Out / Opt In: the topic as configured; empty when none
   std::optional<EpochMs> timestamp;
   nlohmann::json properties = nlohmann::json::object();
   std::optional<FieldError> error;  // set: this event is rejected and changes nothing
@@ -71,7 +72,7 @@ EventBodyResult parse_event_body(std::string_view bytes, const ChannelRegistry& 
 
 // The status an accepted event sets, if it sets one.
 struct StatusChange {
-  std::string field;  // canonical channel type, "ALL" or "BLACKLIST"
+  std::string field;  // canonical channel type, "ALL", "BLACKLIST" or "topic:<name>"
   bool value = false;
 };
 std::optional<StatusChange> status_change(const Event& event, const ChannelRegistry& channels);

@@ -171,6 +171,11 @@ HeaderStatus HeaderDecoder::decode_campaign(const msgpack::object& campaign,
   out.realtime = type != nullptr && is_str(*type) && view(*type) == "realtime";
   out.transactional = transactional != nullptr && transactional->type == msgpack::type::BOOLEAN &&
                       transactional->via.boolean;
+  // No topic = no topic rule; any other non-string is an empty (unknown) topic.
+  if (topic != nullptr && !is_nil(*topic)) {
+    out.has_topic = true;
+    if (is_str(*topic)) out.topic = view(*topic);
+  }
   return HeaderStatus::kOk;
 }
 

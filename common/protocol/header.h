@@ -18,6 +18,8 @@ struct MessageHeader {
   std::string_view email;
   std::string_view bu;
   std::string_view to;
+  std::string_view topic;  // `campaign.topic`; meaningful only when has_topic
+  bool has_topic = false;  // present and not nil (a non-string leaves topic empty)
   bool realtime = false;
   bool transactional = false;
 

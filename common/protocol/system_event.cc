@@ -13,6 +13,7 @@ nlohmann::json to_json(const SystemEvent& e) {
   if (!e.email.empty()) j["email"] = e.email;
   j["businessUnit"] = e.bu;
   if (!e.channel.empty()) j["channel.type"] = e.channel;
+  if (!e.topic.empty()) j["topic"] = e.topic;
   j["timestamp"] = format_iso8601(e.timestamp);
   j["source"] = e.source;
   j["changed"] = e.changed;
@@ -30,12 +31,13 @@ std::string to_msgpack(const SystemEvent& e) {
 
 std::vector<std::pair<std::string, std::string>> stream_fields(const SystemEvent& e) {
   std::vector<std::pair<std::string, std::string>> f;
-  f.reserve(11);
+  f.reserve(12);
   f.emplace_back("event", e.event);
   if (!e.id.empty()) f.emplace_back("id", e.id);
   if (!e.email.empty()) f.emplace_back("email", e.email);
   f.emplace_back("businessUnit", e.bu);
   if (!e.channel.empty()) f.emplace_back("channel.type", e.channel);
+  if (!e.topic.empty()) f.emplace_back("topic", e.topic);
   f.emplace_back("timestamp", format_iso8601(e.timestamp));
   f.emplace_back("source", e.source);
   f.emplace_back("changed", e.changed ? "true" : "false");

@@ -19,6 +19,7 @@ struct SystemEvent {
   std::string email;  // omitted when empty
   std::string bu;
   std::string channel;  // `channel.type`; omitted when empty
+  std::string topic;    // `topic` (PROTOCOL.md 9); omitted when empty
   EpochMs timestamp = 0;
   std::string source;  // "api", "event" or "esp"
   bool changed = false;

@@ -80,7 +80,8 @@ local function merge_fields(into, flat)
   local h = {}
   for i = 1, #flat, 2 do h[flat[i]] = flat[i + 1] end
   for f, v in pairs(h) do
-    if not string.find(f, ':', 1, true) then
+    -- A status field is any field but a time stamp ("topic:<name>" holds a ':' too).
+    if string.sub(f, -3) ~= ':ts' then
       local from_ts = real_time(h[f .. ':ts'])
       if redis.call('HEXISTS', into, f) == 0 or from_ts > stamp(into, f) then
         redis.call('HSET', into, f, v)

@@ -24,7 +24,8 @@ std::string to_upper(std::string_view s) {
   return out;
 }
 
-ChannelRegistry::ChannelRegistry(const std::vector<ChannelConfig>& configured)
+ChannelRegistry::ChannelRegistry(const std::vector<ChannelConfig>& configured,
+                                 const std::vector<TopicConfig>& topics)
     : configs_(configured) {
   for (const auto& c : configured) {
     Type t{to_upper(c.name), {}};
@@ -45,6 +46,16 @@ ChannelRegistry::ChannelRegistry(const std::vector<ChannelConfig>& configured)
     if (platform == "MAIL" && !find_type("EMAIL")) t.aliases.push_back("EMAIL");
     types_.push_back(std::move(t));
   }
+  std::vector<TopicRegistry::Topic> resolved;
+  for (const auto& topic : topics) {
+    if (resolved.size() >= kMaxTopics) break;
+    TopicRegistry::Topic t{topic.name, topic.policy, 0};
+    for (const auto& channel : topic.channels) {
+      if (auto index = find_type(channel)) t.channel_mask |= std::uint64_t{1} << *index;
+    }
+    resolved.push_back(std::move(t));
+  }
+  topics_ = TopicRegistry(std::move(resolved));
 }
 
 std::optional<std::size_t> ChannelRegistry::find_type(std::string_view name) const noexcept {

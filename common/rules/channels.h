@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/rules/channel_config.h"
+#include "common/rules/topics.h"
 
 namespace gk {
 
@@ -33,7 +34,10 @@ std::string to_upper(std::string_view s);
 // statuses. Lookups are case-insensitive and allocate nothing.
 class ChannelRegistry {
  public:
-  explicit ChannelRegistry(const std::vector<ChannelConfig>& configured);
+  // `topics` are resolved here (their channel lists become masks of channel types), so the
+  // one registry the status reader and the rules already hold also knows the topics.
+  explicit ChannelRegistry(const std::vector<ChannelConfig>& configured,
+                           const std::vector<TopicConfig>& topics = {});
 
   // Index of the configured (routable) channel that `name` or one of its aliases names.
   std::optional<std::size_t> find_routable(std::string_view name) const noexcept;
@@ -44,6 +48,7 @@ class ChannelRegistry {
   std::size_t type_count() const noexcept { return types_.size(); }
   const std::string& name(std::size_t index) const { return types_[index].name; }
   const ChannelConfig& config(std::size_t routable_index) const { return configs_[routable_index]; }
+  const TopicRegistry& topics() const noexcept { return topics_; }
 
  private:
   struct Type {
@@ -53,6 +58,7 @@ class ChannelRegistry {
   std::vector<ChannelConfig> configs_;
   std::vector<Type> types_;
   std::size_t routable_ = 0;
+  TopicRegistry topics_;
 };
 
 }  // namespace gk

@@ -4,6 +4,7 @@ namespace gk {
 
 Verdict decide(const DecisionInput& in) noexcept {
   if (!in.channel_known) return {Action::kReject, Reason::kUnknownChannel};
+  if (in.has_topic && !in.topic_known) return {Action::kReject, Reason::kUnknownTopic};
   if (in.status == nullptr) {
     if (!(in.realtime_transactional && in.forward_transactional_without_status)) {
       return {Action::kReject, Reason::kStoreUnavailable};
@@ -14,6 +15,12 @@ Verdict decide(const DecisionInput& in) noexcept {
     if (!in.realtime_transactional) {
       if (s.opted_out(in.channel_index)) return {Action::kSuppress, Reason::kOptOutChannel};
       if (s.all) return {Action::kSuppress, Reason::kOptOutAll};
+      if (in.has_topic && in.topic_default != TopicDefault::kRequired) {
+        if (s.left_topic(in.topic_index)) return {Action::kSuppress, Reason::kOptOutTopic};
+        if (in.topic_default == TopicDefault::kUnsubscribed && !s.joined_topic(in.topic_index)) {
+          return {Action::kSuppress, Reason::kNotSubscribedTopic};
+        }
+      }
     }
   }
   if (in.require_address && !in.has_address) return {Action::kReject, Reason::kNoAddress};

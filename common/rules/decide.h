@@ -14,16 +14,22 @@ struct DecisionInput {
   bool require_address = true;          // the channel needs `to`
   bool has_address = false;             // `to` present and non-empty
   bool realtime_transactional = false;  // campaign type realtime and transactional
+  bool has_topic = false;               // the header names `campaign.topic`
+  bool topic_known = false;             // ... configured and allowed on this channel
+  std::size_t topic_index = 0;          // its index in the TopicRegistry
+  TopicDefault topic_default = TopicDefault::kSubscribed;
   // The merged status of every record the message names; nullptr when it could not be read.
   const OptOutRecord* status = nullptr;
   // With no status: may a realtime transactional message go without a blacklist check?
   bool forward_transactional_without_status = false;
 };
 
-// The rules of PROTOCOL.md section 1, in order: an unknown channel is rejected; a
-// blacklisted person gets nothing; a channel or ALL opt-out suppresses unless the campaign is
-// realtime and transactional; a missing required address is rejected. Without a status the
-// message can only be forwarded when it is realtime transactional and policy allows it;
+// The rules of PROTOCOL.md sections 1 and 9, in order: an unknown channel, then an unknown
+// topic (empty, not configured, not allowed on the channel) is rejected; a blacklisted person
+// gets nothing; a channel or ALL opt-out, then the topic (left: opt_out:topic; an opt-in
+// topic not joined: not_subscribed:topic; a required topic always passes) suppresses unless
+// the campaign is realtime and transactional; a missing required address is rejected. Without a
+// status the message can only be forwarded when it is realtime transactional and policy allows it;
 // otherwise the verdict is store_unavailable, which the caller turns into holding and retrying
 // before it gives up. store_unavailable is "rejected": not the person's choice, so a sender
 // may retry it.

@@ -32,6 +32,12 @@ std::string_view to_string(Reason reason) noexcept {
       return "malformed";
     case Reason::kStoreUnavailable:
       return "store_unavailable";
+    case Reason::kOptOutTopic:
+      return "opt_out:topic";
+    case Reason::kNotSubscribedTopic:
+      return "not_subscribed:topic";
+    case Reason::kUnknownTopic:
+      return "unknown_topic";
   }
   return "unknown";
 }

@@ -17,8 +17,11 @@ enum class Reason {
   kUnknownChannel,
   kMalformed,
   kStoreUnavailable,
+  kOptOutTopic,         // rendered "opt_out:topic:<T>"
+  kNotSubscribedTopic,  // rendered "not_subscribed:topic:<T>"
+  kUnknownTopic,
 };
-inline constexpr std::size_t kReasonCount = 8;
+inline constexpr std::size_t kReasonCount = 11;
 
 struct Verdict {
   Action action = Action::kForward;
@@ -28,7 +31,8 @@ struct Verdict {
 
 // "suppressed" / "rejected" / "forwarded".
 std::string_view to_string(Action action) noexcept;
-// The reason code without the channel part: "opt_out", "opt_out:ALL", "blacklisted", ...
+// The reason code without the channel or topic part: "opt_out", "opt_out:ALL",
+// "opt_out:topic", "blacklisted", ...
 std::string_view to_string(Reason reason) noexcept;
 
 }  // namespace gk

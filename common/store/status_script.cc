@@ -119,6 +119,7 @@ std::string entry_head(const StatusWrite& w) {
                          {"timestamp", format_iso8601(w.ts)},
                          {"receivedAt", format_iso8601(w.received)},
                          {"channel", w.field},
+                         {"field", w.field},
                          {"new", w.value},
                          {"source", w.source},
                          {"event", w.event}};

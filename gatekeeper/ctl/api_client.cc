@@ -99,11 +99,19 @@ nlohmann::json ApiClient::get_json(const std::string& path_and_query) {
 }
 
 nlohmann::json ApiClient::put_json(const std::string& path_and_query, const nlohmann::json& body) {
-  const std::string text = body.dump();
-  const std::string answer = request("PUT", path_and_query, &text);
+  return send_json("PUT", path_and_query, body.dump());
+}
+
+nlohmann::json ApiClient::post_json(const std::string& path_and_query, const std::string& body) {
+  return send_json("POST", path_and_query, body);
+}
+
+nlohmann::json ApiClient::send_json(const char* method, const std::string& path_and_query,
+                                    const std::string& body) {
+  const std::string answer = request(method, path_and_query, &body);
   auto json = nlohmann::json::parse(answer, nullptr, false);
   if (json.is_discarded()) {
-    throw CtlError("PUT " + base_.origin + base_.prefix + path_and_query +
+    throw CtlError(std::string(method) + " " + base_.origin + base_.prefix + path_and_query +
                    ": the answer is not JSON");
   }
   return json;
@@ -126,8 +134,10 @@ std::string ApiClient::request(const char* method, const std::string& path_and_q
   client.set_write_timeout(timeout_);
   httplib::Headers headers = {{"X-XNG-ApiVersion", "1"}, {"Accept", "application/json"}};
   if (!token_.empty()) headers.emplace("X-XNG-AuthToken", token_);
-  auto result = body != nullptr ? client.Put(path, headers, *body, "application/json")
-                                : client.Get(path, headers);
+  auto result = body == nullptr ? client.Get(path, headers)
+                : std::string_view(method) == "POST"
+                    ? client.Post(path, headers, *body, "application/json")
+                    : client.Put(path, headers, *body, "application/json");
   if (!result) throw CtlError(what + ": " + describe(result.error()));
   if (result->status < 200 || result->status >= 300) {
     throw CtlError(what + ": HTTP " + std::to_string(result->status) + ": " +

@@ -30,6 +30,8 @@ class ApiClient {
 
   nlohmann::json get_json(const std::string& path_and_query);
   nlohmann::json put_json(const std::string& path_and_query, const nlohmann::json& body);
+  // POST of a JSON text body; the answer as JSON.
+  nlohmann::json post_json(const std::string& path_and_query, const std::string& body);
   // A 2xx answer's body as text (for /metrics).
   std::string get_text(const std::string& path_and_query);
 
@@ -37,6 +39,8 @@ class ApiClient {
   // Sends the request; the 2xx body, or throws CtlError.
   std::string request(const char* method, const std::string& path_and_query,
                       const std::string* body);
+  nlohmann::json send_json(const char* method, const std::string& path_and_query,
+                           const std::string& body);
 
   BaseUrl base_;
   std::string token_;

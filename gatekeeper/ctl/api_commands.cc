@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <utility>
 
+#include "common/protocol/client.h"
 #include "common/protocol/system_event.h"
 #include "gatekeeper/ctl/api_client.h"
 #include "gatekeeper/ctl/commands.h"
@@ -124,6 +125,27 @@ int metrics(const ParsedArgs& args, std::ostream& out) {
   return 0;
 }
 
+int links_issue(const ParsedArgs& args, std::ostream& out) {
+  client::LinkRequest request;
+  request.user_id = args.value_or("--id", "");
+  request.email = args.value_or("--email", "");
+  request.bu = args.value_or("--bu", "");
+  if (request.user_id.empty() && request.email.empty()) throw UsageError("give --id or --email");
+  request.channel = args.value_or("--channel", "");
+  request.topic = args.value_or("--topic", "");
+  request.all = args.flag("--all");
+  if (int(!request.channel.empty()) + int(!request.topic.empty()) + int(request.all) != 1) {
+    throw UsageError("give exactly one of --channel, --topic and --all");
+  }
+  auto answer =
+      api(args, true).post_json("/unsubscribe-links", client::unsubscribe_links_body({request}));
+  const auto links = client::parse_unsubscribe_links(answer.dump());
+  if (links.size() != 1) throw CtlError("POST /unsubscribe-links: expected one link");
+  if (!links[0].error.empty()) throw CtlError("POST /unsubscribe-links: " + links[0].error);
+  out << safe_dump(answer["links"][0]) << std::endl;
+  return 0;
+}
+
 int health(const ParsedArgs& args, std::ostream& out) {
   auto client = api(args, false);
   // /readyz answers 503 with its reasons as JSON; the CtlError carries them on one line.
@@ -208,6 +230,18 @@ std::vector<Command> api_commands() {
           "$GATEKEEPER_TOKEN)"},
          timeout_option("for the HTTP answer")}},
        &metrics},
+      {{"links issue",
+        {},
+        "Mint a one-click unsubscribe link for a person (POST /unsubscribe-links).",
+        "Prints {\"url\", \"List-Unsubscribe\", \"List-Unsubscribe-Post\"} as one JSON line: "
+        "the two\nheaders to put in a marketing mail. Needs [unsubscribe] in the gatekeeper's "
+        "config.",
+        api_options({{"--id", "ID", "external id of the person"},
+                     {"--email", "EMAIL", "email of the person (a lead, or with --id)"},
+                     {"--channel", "C", "leave this channel"},
+                     {"--topic", "T", "leave this topic"},
+                     {"--all", "", "leave every channel"}})},
+       &links_issue},
       {{"health",
         {},
         "Check /healthz, or /readyz with --ready: exit 0 on 200.",

@@ -24,6 +24,7 @@ const std::vector<std::pair<std::string, std::string>> kGroups = {
     {"status", "read or set a person's opt-out status"},
     {"blacklist", "read or set a person's blacklist status"},
     {"tail", "follow the decisions outlet or the system events"},
+    {"links", "mint one-click unsubscribe links"},
 };
 
 std::vector<Command> all_commands() {

@@ -51,6 +51,7 @@ void EventProcessor::publish(const Identity& who, const Event& event, std::strin
   e.email = who.email;
   e.bu = who.bu;
   e.channel = std::string(channel);
+  e.topic = event.topic;
   e.timestamp = ts;
   e.source = std::string(event_source(event));
   e.changed = outcome.changed;
@@ -123,7 +124,7 @@ std::vector<EventOutcome> EventProcessor::process(const EventBody& body, EpochMs
       }
       out.changed = result->changed;
       out.link_refused = out.link_refused || result->link_refused;
-      if (change->field != kBlacklistField) channel = change->field;
+      if (change->field != kBlacklistField && event.topic.empty()) channel = change->field;
     }
     out.status = Status::kAccepted;
     count(event, "accepted");

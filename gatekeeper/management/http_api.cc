@@ -8,6 +8,7 @@
 #include "common/rules/identity.h"
 #include "common/rules/optout_record.h"
 #include "common/util/timestamp.h"
+#include "gatekeeper/management/request_params.h"
 #include "gatekeeper/ops/http_server.h"
 
 namespace gk {
@@ -25,51 +26,9 @@ void reply(httplib::Response& res, int status, const json& body) {
   res.set_content(safe_dump(body), "application/json");
 }
 
-// The error shape of the platform's API: what is wrong, which key, which kind of problem.
-json error_body(const FieldError& e) {
-  return {{"error", e.message}, {"field", e.field}, {"type", std::string(to_string(e.type))}};
-}
-
 bool flag(const StatusService::Fields& fields, std::string_view field) {
   const auto it = fields.find(std::string(field));
   return it != fields.end() && status_value_true(it->second);
-}
-
-// The path's one capture: the external id (it may contain '/', the pattern is greedy).
-std::string path_id(const httplib::Request& req) {
-  return req.matches.size() > 1 ? req.matches[1].str() : std::string();
-}
-
-// A parameter of the URL's query. Only the URL counts: httplib also merges the parameters
-// of a form-encoded body into req.params, which would let a body override the business
-// unit or channel the URL names (and `curl -d '{json}'` sends JSON labelled as a form).
-std::optional<std::string> query_param(const httplib::Request& req, const std::string& key) {
-  const std::size_t mark = req.target.find('?');
-  if (mark == std::string::npos) return std::nullopt;
-  httplib::Params params;
-  httplib::detail::parse_query_text(req.target.substr(mark + 1), params);
-  const auto it = params.find(key);
-  if (it == params.end()) return std::nullopt;
-  return it->second;
-}
-
-std::string business_unit(const httplib::Request& req) {
-  return query_param(req, "businessUnit").value_or(std::string());
-}
-
-// The rules of common/identity.h; a 400 naming the field when `problem` is set.
-bool refuse(httplib::Response& res, const char* field, std::string_view problem) {
-  if (problem.empty()) return false;
-  reply(res, 400,
-        error_body(
-            {field, ErrorType::kInvalidValue, std::string(field) + " " + std::string(problem)}));
-  return true;
-}
-
-// A user's path id and businessUnit, checked before any key is built from them.
-bool invalid_user(const httplib::Request& req, httplib::Response& res) {
-  return refuse(res, "businessUnit", business_unit_problem(business_unit(req))) ||
-         refuse(res, "externalId", external_id_problem(path_id(req)));
 }
 
 json result_json(std::size_t index, const Event& event, const EventOutcome& outcome) {
@@ -102,6 +61,8 @@ HttpApi::HttpApi(const Config& config, const ChannelRegistry& channels, StatusSe
       status_(status),
       processor_(processor),
       metrics_(metrics),
+      topic_routes_(channels, status),
+      link_routes_(config, channels, status),
       tokens_(std::make_shared<const ApiTokens>(config.http)) {}
 
 std::shared_ptr<const ApiTokens> HttpApi::tokens() const {
@@ -139,38 +100,67 @@ httplib::Server::Handler HttpApi::route(std::string name, Handler handler) {
   };
 }
 
-std::span<const HttpApi::RouteSpec> HttpApi::routes() {
+std::span<const RouteSpec<HttpApi>> HttpApi::own_routes() {
   // `(.+)`: an external id may contain '/', so the capture is greedy.
-  static constexpr RouteSpec kRoutes[] = {
-      {"GET", "/users/{externalId}/optout-status", R"(/users/(.+)/optout-status)",
+  static constexpr RouteSpec<HttpApi> kRoutes[] = {
+      {{"GET", "/users/{externalId}/optout-status", R"(/users/(.+)/optout-status)"},
        &HttpApi::get_optout},
-      {"PUT", "/users/{externalId}/optout-status", R"(/users/(.+)/optout-status)",
+      {{"PUT", "/users/{externalId}/optout-status", R"(/users/(.+)/optout-status)"},
        &HttpApi::put_optout},
-      {"GET", "/users/{externalId}/blacklist-status", R"(/users/(.+)/blacklist-status)",
+      {{"GET", "/users/{externalId}/blacklist-status", R"(/users/(.+)/blacklist-status)"},
        &HttpApi::get_blacklist},
-      {"PUT", "/users/{externalId}/blacklist-status", R"(/users/(.+)/blacklist-status)",
+      {{"PUT", "/users/{externalId}/blacklist-status", R"(/users/(.+)/blacklist-status)"},
        &HttpApi::put_blacklist},
-      {"GET", "/users/{externalId}/recipient-status", R"(/users/(.+)/recipient-status)",
+      {{"GET", "/users/{externalId}/recipient-status", R"(/users/(.+)/recipient-status)"},
        &HttpApi::get_recipient},
-      {"GET", "/users/{externalId}/optout-history", R"(/users/(.+)/optout-history)",
+      {{"GET", "/users/{externalId}/optout-history", R"(/users/(.+)/optout-history)"},
        &HttpApi::get_user_history},
-      {"GET", "/leads/optout-history", "/leads/optout-history", &HttpApi::get_lead_history},
-      {"POST", "/events", "/events", &HttpApi::post_events},
+      {{"GET", "/leads/optout-history", "/leads/optout-history"}, &HttpApi::get_lead_history},
+      {{"POST", "/events", "/events"}, &HttpApi::post_events},
   };
   return kRoutes;
 }
 
+const std::vector<ApiRoute>& HttpApi::routes() {
+  static const std::vector<ApiRoute> all = [] {
+    std::vector<ApiRoute> v;
+    for (const auto& r : own_routes()) v.push_back(r.route);
+    for (const auto& r : TopicRoutes::routes()) v.push_back(r.route);
+    for (const auto& r : LinkRoutes::routes()) v.push_back(r.route);
+    return v;
+  }();
+  return all;
+}
+
 void HttpApi::register_routes(httplib::Server& server) {
-  for (const RouteSpec& r : routes()) {
-    add(server, std::string(r.method), std::string(r.pattern), std::string(r.path),
-        [this, serve = r.serve](const httplib::Request& req, httplib::Response& res) {
-          (this->*serve)(req, res);
-        });
-  }
+  const RouteAdder adder = [this, &server](const ApiRoute& r, Handler handler) {
+    if (r.needs_token) {
+      add(server, std::string(r.method), std::string(r.pattern), std::string(r.path),
+          std::move(handler));
+    } else {
+      add_public(server, r, std::move(handler));
+    }
+  };
+  add_routes(*this, own_routes(), adder);
+  add_routes(topic_routes_, TopicRoutes::routes(), adder);
+  add_routes(link_routes_, LinkRoutes::routes(), adder);
 
   // httplib calls this before it reads a body: an unauthenticated client gets its 401
-  // without sending (or the server buffering) a byte of body.
+  // without sending (or the server buffering) a byte of body. The public /u/ pages refuse
+  // a declared body over 64 KiB the same way.
   server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    if (req.path.rfind("/u/", 0) == 0 && req.has_header("Content-Length")) {
+      const std::string length = req.get_header_value("Content-Length");
+      if (length.size() > 7 || std::stoull("0" + length) > kMaxLinkBodyBytes) {
+        res.status = 413;
+        res.set_header("Connection", "close");
+        res.set_content(
+            "<!doctype html><title>Request too large</title><p>The request body is "
+            "too large.</p>",
+            "text/html; charset=utf-8");
+        return httplib::Server::HandlerResponse::Handled;
+      }
+    }
     if (req.path == "/healthz" || req.path == "/readyz" ||
         tokens()->accepts(req.get_header_value(kAuthHeader))) {
       return httplib::Server::HandlerResponse::Unhandled;
@@ -197,6 +187,18 @@ void HttpApi::add(httplib::Server& server, const std::string& method, const std:
   if (method == "GET") server.Get(pattern, std::move(wrapped));
   if (method == "PUT") server.Put(pattern, std::move(wrapped));
   if (method == "POST") server.Post(pattern, std::move(wrapped));
+}
+
+void HttpApi::add_public(httplib::Server& server, const ApiRoute& r, Handler handler) {
+  auto counted = [this, name = std::string(r.path), handler = std::move(handler)](
+                     const httplib::Request& req, httplib::Response& res) {
+    handler(req, res);
+    metrics_.http_requests.Add({{"route", name}, {"status", std::to_string(res.status)}})
+        .Increment();
+  };
+  const std::string pattern(r.pattern);
+  if (r.method == "GET") server.Get(pattern, std::move(counted));
+  if (r.method == "POST") server.Post(pattern, std::move(counted));
 }
 
 std::optional<std::string> HttpApi::channel_param(const httplib::Request& req,

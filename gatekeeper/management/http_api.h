@@ -16,10 +16,13 @@
 
 #include "common/config/config.h"
 #include "common/rules/channels.h"
+#include "gatekeeper/management/api_route.h"
 #include "gatekeeper/management/api_tokens.h"
 #include "gatekeeper/management/event_processor.h"
+#include "gatekeeper/management/link_routes.h"
 #include "gatekeeper/management/management_metrics.h"
 #include "gatekeeper/management/status_service.h"
+#include "gatekeeper/management/topic_routes.h"
 
 namespace gk {
 
@@ -35,27 +38,25 @@ class HttpApi {
   // Registers the routes; call before the server starts.
   void register_routes(httplib::Server& server);
 
-  // One API route: its method, its path as docs/openapi.yaml writes it, the pattern httplib
-  // matches and the member that serves it. The table is the one list of the API's routes.
-  struct RouteSpec {
-    std::string_view method;
-    std::string_view path;
-    std::string_view pattern;
-    void (HttpApi::*serve)(const httplib::Request&, httplib::Response&);
-  };
-  static std::span<const RouteSpec> routes();
+  // Every route of the API, this class's and its modules' (topics, links), in one list:
+  // what the server registers and what docs/openapi.yaml must describe.
+  static const std::vector<ApiRoute>& routes();
 
   // Re-reads the tokens (SIGHUP); requests in flight finish with the set they started
   // with. Throws std::runtime_error like the constructor, and then the old set stays.
   void reload_tokens(const HttpConfig& config);
 
- private:
-  using Handler = std::function<void(const httplib::Request&, httplib::Response&)>;
+  using Handler = RouteHandler;
   // Wraps a route with authentication, the version check and the request counter.
   httplib::Server::Handler route(std::string name, Handler handler);
   // Registers a wrapped route and remembers it for the pre-routing token check.
   void add(httplib::Server& server, const std::string& method, const std::string& pattern,
            const std::string& name, Handler handler);
+
+ private:
+  static std::span<const RouteSpec<HttpApi>> own_routes();
+  // Registers a public route (no token): counted, nothing else.
+  void add_public(httplib::Server& server, const ApiRoute& r, Handler handler);
 
   void get_optout(const httplib::Request& req, httplib::Response& res);
   void put_optout(const httplib::Request& req, httplib::Response& res);
@@ -80,6 +81,8 @@ class HttpApi {
   StatusService& status_;
   EventProcessor& processor_;
   ManagementMetrics& metrics_;
+  TopicRoutes topic_routes_;
+  LinkRoutes link_routes_;
   std::shared_ptr<const ApiTokens> tokens() const;
 
   // The token-protected routes, as the pre-routing check matches them.

@@ -129,6 +129,36 @@ std::optional<StatusService::Fields> StatusService::read_user(std::string_view b
                                                               std::string& error) {
   std::string key;
   user_key(key, config_.redis.key_prefix, bu, external_id);
+  return read_hash(key, error);
+}
+
+std::optional<StatusService::Fields> StatusService::read_person(std::string_view bu,
+                                                                std::string_view external_id,
+                                                                std::string_view email,
+                                                                std::string& error) {
+  if (!external_id.empty() || email.empty()) return read_user(bu, external_id, error);
+  std::string key;
+  link_key(key, config_.redis.key_prefix, bu, email);
+  auto linked =
+      run("read", error, [&](RedisRouter& conn, std::string& err) -> std::optional<std::string> {
+        auto reply = conn.command(key, {"GET", key});
+        if (!reply) {
+          err = conn.error();
+          return std::nullopt;
+        }
+        if (reply->type == REDIS_REPLY_STRING) return std::string(reply->str, reply->len);
+        if (reply->type == REDIS_REPLY_NIL) return std::string();
+        err = "GET: " + describe_reply(reply.get());
+        return std::nullopt;
+      });
+  if (!linked) return std::nullopt;
+  if (!linked->empty()) return read_user(bu, *linked, error);
+  lead_key(key, config_.redis.key_prefix, bu, email);
+  return read_hash(key, error);
+}
+
+std::optional<StatusService::Fields> StatusService::read_hash(const std::string& key,
+                                                              std::string& error) {
   return run("read", error, [&](RedisRouter& conn, std::string& err) -> std::optional<Fields> {
     auto reply = conn.command(key, {"HGETALL", key});
     if (!reply || reply->type != REDIS_REPLY_ARRAY) {

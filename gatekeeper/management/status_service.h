@@ -46,6 +46,10 @@ class StatusService {
   // The hash of a full user; empty when the user has none.
   std::optional<Fields> read_user(std::string_view bu, std::string_view external_id,
                                   std::string& error);
+  // A person's hash as the rules see it: the user's when an external id is given, else the
+  // user an email is linked to, else the lead's. Empty when there is none.
+  std::optional<Fields> read_person(std::string_view bu, std::string_view external_id,
+                                    std::string_view email, std::string& error);
   // A person's change history, newest first; `lead` selects the lead (email) history.
   std::optional<std::vector<nlohmann::json>> history(bool lead, std::string_view bu,
                                                      std::string_view who, std::string& error);
@@ -84,6 +88,7 @@ class StatusService {
   auto run(const char* operation, std::string& error, Op&& op)
       -> decltype(op(std::declval<RedisRouter&>(), error));
   void store_error(const char* operation, const std::string& error);
+  std::optional<Fields> read_hash(const std::string& key, std::string& error);
   void append_to_stream(const SystemEvent& event);
   StatusLimits limits() const noexcept;
 

@@ -25,7 +25,7 @@ PersonRef person_of(const MessageHeader& h) {
 MessagePipeline::MessagePipeline(const Config& config, zmq::context_t& context,
                                  PipelineStats& stats, Health& health)
     : config_(config),
-      channels_(config.channels),
+      channels_(config.channels, config.topics),
       stats_(stats),
       health_(health),
       decoder_(config.ingress.max_header_bytes),
@@ -169,7 +169,7 @@ void MessagePipeline::apply_reload() {
   // The caller merged restart-only settings back to their running values, so endpoints and
   // the channel set are unchanged and every index below stays valid.
   config_ = *next;
-  channels_ = ChannelRegistry(config_.channels);
+  channels_ = ChannelRegistry(config_.channels, config_.topics);
   decoder_.set_max_bytes(config_.ingress.max_header_bytes);
   if (slots_.size() < config_.ingress.batch_size) slots_.resize(config_.ingress.batch_size);
   forward_transactional_ =
@@ -293,6 +293,19 @@ bool MessagePipeline::try_decide(Pending& p, const MessageHeader& h, std::size_t
   in.has_address = h.has_address();
   in.realtime_transactional = h.realtime_transactional();
   in.forward_transactional_without_status = forward_transactional_;
+  if (h.has_topic) {
+    in.has_topic = true;
+    const TopicRegistry& topics = channels_.topics();
+    if (const auto t = topics.find(h.topic); t && topics.allowed_on(*t, channel)) {
+      in.topic_known = true;
+      in.topic_index = *t;
+      in.topic_default = topics.at(*t).policy;
+    } else {
+      // Rejected on its face: no lookup needed.
+      reject(p, h.id, channels_.name(channel), Action::kReject, Reason::kUnknownTopic);
+      return true;
+    }
+  }
   OptOutRecord status;
   if (!without_store && reader_.resolve(person_of(h), status)) {
     in.status = &status;
@@ -303,7 +316,9 @@ bool MessagePipeline::try_decide(Pending& p, const MessageHeader& h, std::size_t
   if (v.action == Action::kForward) {
     forward(channel, p);
   } else {
-    reject(p, h.id, channels_.name(channel), v.action, v.reason);
+    reject(p, h.id, channels_.name(channel), v.action, v.reason, {},
+           in.topic_known ? std::string_view(channels_.topics().at(in.topic_index).name)
+                          : std::string_view());
   }
   return true;
 }
@@ -452,10 +467,14 @@ std::size_t MessagePipeline::backlog_total() const noexcept {
 }
 
 void MessagePipeline::reject(Pending& p, std::string_view id, std::string_view channel,
-                             Action action, Reason reason, std::string_view detail) {
+                             Action action, Reason reason, std::string_view detail,
+                             std::string_view topic) {
   std::string_view reason_text = to_string(reason);
   if (reason == Reason::kOptOutChannel) {
     reason_text_.assign("opt_out:").append(channel);
+    reason_text = reason_text_;
+  } else if (reason == Reason::kOptOutTopic || reason == Reason::kNotSubscribedTopic) {
+    reason_text_.assign(reason_text).append(":").append(topic);
     reason_text = reason_text_;
   }
   decision_buffer_.clear();

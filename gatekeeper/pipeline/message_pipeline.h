@@ -74,7 +74,7 @@ class MessagePipeline {
   void flush_backlog(std::size_t channel);
   std::size_t backlog_total() const noexcept;
   void reject(Pending& p, std::string_view id, std::string_view channel, Action action,
-              Reason reason, std::string_view detail = {});
+              Reason reason, std::string_view detail = {}, std::string_view topic = {});
   // Rejects with what can still be read of the header (used for held messages that give up).
   void reject_held(Pending& p, Reason reason, std::string_view detail);
 

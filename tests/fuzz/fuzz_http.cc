@@ -215,6 +215,12 @@ void check_response(std::string_view response) {
   // (RFC 9110 says to ignore it there): a client that asks for bytes 0-1 gets `{"`. Only
   // such a client sees it, so it is left to the library and not checked here.
   if (response.substr(0, end).find("\r\nContent-Range: ") != std::string_view::npos) return;
+  // The public /u/ link pages answer their errors as HTML pages for people (PROTOCOL.md 10);
+  // everything else answers JSON.
+  if (response.substr(0, end).find("\r\nContent-Type: text/html") != std::string_view::npos) {
+    GK_FUZZ_CHECK(body.find("<!doctype html>") != std::string_view::npos);
+    return;
+  }
   const auto json = nlohmann::json::parse(body, nullptr, false);
   GK_FUZZ_CHECK(json.is_object() && json.contains("error"));
 }

@@ -517,5 +517,5 @@ TEST_CASE("verdict: actions and reasons render as the codes of PROTOCOL.md secti
   CHECK(gk::to_string(Reason::kUnknownChannel) == "unknown_channel");
   CHECK(gk::to_string(Reason::kMalformed) == "malformed");
   CHECK(gk::to_string(Reason::kStoreUnavailable) == "store_unavailable");
-  CHECK(static_cast<std::size_t>(Reason::kStoreUnavailable) + 1 == gk::kReasonCount);
+  CHECK(static_cast<std::size_t>(Reason::kUnknownTopic) + 1 == gk::kReasonCount);
 }

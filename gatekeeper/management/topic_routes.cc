@@ -1,0 +1,86 @@
+#include "gatekeeper/management/topic_routes.h"
+
+#include "common/protocol/system_event.h"
+#include "gatekeeper/management/preferences.h"
+#include "gatekeeper/management/request_params.h"
+#include "gatekeeper/ops/http_server.h"
+
+namespace gk {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kStoreUnavailable = "status store unavailable";
+
+void reply(httplib::Response& res, int status, const json& body) {
+  res.status = status;
+  res.set_content(safe_dump(body), "application/json");
+}
+
+}  // namespace
+
+std::span<const RouteSpec<TopicRoutes>> TopicRoutes::routes() {
+  // `(.+)`: an external id may contain '/', so the capture is greedy; a topic name cannot.
+  static constexpr RouteSpec<TopicRoutes> kRoutes[] = {
+      {{"GET", "/users/{externalId}/topics/{topic}", R"(/users/(.+)/topics/([^/]+))"},
+       &TopicRoutes::get_topic},
+      {{"PUT", "/users/{externalId}/topics/{topic}", R"(/users/(.+)/topics/([^/]+))"},
+       &TopicRoutes::put_topic},
+      {{"GET", "/users/{externalId}/preferences", R"(/users/(.+)/preferences)"},
+       &TopicRoutes::get_preferences},
+  };
+  return kRoutes;
+}
+
+void TopicRoutes::get_topic(const httplib::Request& req, httplib::Response& res) {
+  if (invalid_user(req, res)) return;
+  const std::string name = req.matches[2].str();
+  const auto index = channels_.topics().find(name);
+  if (!index) return send_error(res, 404, "unknown topic '" + name + "'");
+  std::string error;
+  const auto fields = status_.read_user(business_unit(req), req.matches[1].str(), error);
+  if (!fields) return send_error(res, 503, kStoreUnavailable);
+  reply(res, 200, topic_json(topic_state(channels_.topics().at(*index), *fields)));
+}
+
+void TopicRoutes::put_topic(const httplib::Request& req, httplib::Response& res) {
+  if (invalid_user(req, res)) return;
+  const std::string name = req.matches[2].str();
+  const auto index = channels_.topics().find(name);
+  if (!index) return send_error(res, 404, "unknown topic '" + name + "'");
+  const TopicRegistry::Topic& topic = channels_.topics().at(*index);
+  const json body = json::parse(req.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) {
+    return send_error(res, 400, "body must be a JSON object like {\"subscribed\": true}");
+  }
+  const auto it = body.find("subscribed");
+  if (it == body.end()) return send_error(res, 400, "subscribed is missing");
+  if (!it->is_boolean()) return send_error(res, 400, "subscribed must be true or false");
+  const bool subscribed = it->get<bool>();
+  if (!subscribed && topic.policy == TopicDefault::kRequired) {
+    return send_error(res, 409, "topic '" + topic.name + "' is required: nobody can leave it");
+  }
+  Person who{business_unit(req), req.matches[1].str(), {}};
+  std::string error;
+  const auto result =
+      change_status(status_, who, channels_.topics().field(*index), !subscribed, "api", error);
+  if (!result) return send_error(res, 503, kStoreUnavailable);
+  // Read back: a change stamped later (an event from the future) may have kept its value.
+  const auto fields = status_.read_user(who.bu, who.external_id, error);
+  if (!fields) return send_error(res, 503, kStoreUnavailable);
+  json answer = topic_json(topic_state(topic, *fields));
+  answer["changed"] = result->changed;
+  answer["applied"] = result->applied;
+  reply(res, 200, answer);
+}
+
+void TopicRoutes::get_preferences(const httplib::Request& req, httplib::Response& res) {
+  if (invalid_user(req, res)) return;
+  std::string error;
+  const auto fields = status_.read_user(business_unit(req), req.matches[1].str(), error);
+  if (!fields) return send_error(res, 503, kStoreUnavailable);
+  reply(res, 200, preferences_json(channels_, *fields));
+}
+
+}  // namespace gk
