@@ -7,7 +7,8 @@ namespace gk {
 std::vector<std::string> restart_only_changes(const Config& running, const Config& loaded) {
   std::vector<std::string> out;
   for (const Setting& s : settings()) {
-    if (s.reload == ReloadClass::kRestart && s.differs(running, loaded)) {
+    // A key of a table of tables has no check of its own: the whole table's entry covers it.
+    if (s.reload == ReloadClass::kRestart && s.differs != nullptr && s.differs(running, loaded)) {
       out.emplace_back(s.name());
     }
   }
@@ -17,7 +18,7 @@ std::vector<std::string> restart_only_changes(const Config& running, const Confi
 Config merge_reloadable(const Config& running, const Config& loaded) {
   Config out = running;
   for (const Setting& s : settings()) {
-    if (s.reload == ReloadClass::kLive) s.adopt(out, loaded);
+    if (s.reload == ReloadClass::kLive && s.adopt != nullptr) s.adopt(out, loaded);
   }
   return out;
 }
