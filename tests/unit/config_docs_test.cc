@@ -123,9 +123,10 @@ TEST_CASE("settings: docs/CONFIG.md documents exactly the keys of the settings t
   }
 }
 
-TEST_CASE("settings: docs/CONFIG.md gives each key the type, default, range and reload class "
-          "of the table",
-          "[config][docs]") {
+TEST_CASE(
+    "settings: docs/CONFIG.md gives each key the type, default, range and reload class "
+    "of the table",
+    "[config][docs]") {
   const auto documented = documented_settings();
   for (const Setting& s : settings()) {
     const auto it = documented.find(std::string(s.path));
