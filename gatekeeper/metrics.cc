@@ -39,31 +39,12 @@ Metrics::Metrics(const PipelineStats& pipeline, const Health& health,
 std::string Metrics::render() const {
   std::vector<MetricFamily> families;
   const PipelineStats& s = pipeline_;
-  auto counter = [&](const char* name, const char* help, const LocalCounter& c) {
-    auto f = family(name, help, MetricType::Counter);
-    add(f, static_cast<double>(c.get()));
+  for (const ScalarStat& stat : kPipelineScalars) {
+    auto f = family(std::string(stat.name), std::string(stat.help),
+                    stat.kind == StatKind::kCounter ? MetricType::Counter : MetricType::Gauge);
+    add(f, static_cast<double>((s.*stat.member).get()));
     families.push_back(std::move(f));
-  };
-  auto gauge = [&](const char* name, const char* help, double v) {
-    auto f = family(name, help, MetricType::Gauge);
-    add(f, v);
-    families.push_back(std::move(f));
-  };
-  counter("gk_messages_received_total", "Candidate messages taken from the ingress socket.",
-          s.received);
-  counter("gk_messages_forwarded_total", "Messages forwarded to a channel adapter.", s.forwarded);
-  counter("gk_messages_suppressed_total", "Messages suppressed by a person's status.",
-          s.suppressed);
-  counter("gk_messages_rejected_total", "Messages rejected (malformed, unknown channel, ...).",
-          s.rejected);
-  gauge("gk_messages_held", "Messages waiting for the status store.",
-        static_cast<double>(s.held.get()));
-  counter("gk_messages_held_total", "Messages that had to wait for the status store.",
-          s.held_total);
-  gauge("gk_messages_backlog", "Permitted messages waiting for a full or absent channel adapter.",
-        static_cast<double>(s.backlog.get()));
-  counter("gk_intake_pauses_total", "Times intake paused because an adapter backlog was full.",
-          s.intake_pauses);
+  }
 
   auto by_reason = family("gk_decisions_total",
                           "Messages by verdict, reason and channel (reason \"\" = forwarded).",
@@ -79,8 +60,7 @@ std::string Metrics::render() const {
       std::string reason_text(to_string(reason));
       if (reason == Reason::kOptOutChannel) reason_text += ":" + channel;
       const bool fwd = reason == Reason::kNone;
-      const bool suppressed = reason == Reason::kOptOutAll || reason == Reason::kOptOutChannel ||
-                              reason == Reason::kBlacklisted;
+      const bool suppressed = is_suppression(reason);
       add(by_reason, static_cast<double>(v),
           {{"channel", channel},
            {"reason", reason_text},
@@ -89,42 +69,6 @@ std::string Metrics::render() const {
   }
   families.push_back(std::move(by_reason));
 
-  counter("gk_cache_hits_total", "Status lookups answered by the in-process cache.", s.cache_hits);
-  counter("gk_cache_misses_total", "Status lookups that needed Redis.", s.cache_misses);
-  gauge("gk_cache_entries", "Redis keys held in the in-process cache.",
-        static_cast<double>(s.cache_entries.get()));
-  counter("gk_cache_invalidations_total", "Keys evicted by Redis invalidation messages.",
-          s.cache_invalidations);
-  counter("gk_cache_flushes_total", "Whole-cache clears (invalidation link lost, FLUSHALL).",
-          s.cache_flushes);
-  counter("gk_cache_evictions_total", "Records dropped to stay within cache.max_entries.",
-          s.cache_evictions);
-  counter("gk_redis_fetch_rounds_total", "Pipelined Redis lookup rounds.", s.redis_fetch_rounds);
-  counter("gk_redis_keys_fetched_total", "Redis keys read by cache-miss lookups.",
-          s.redis_keys_fetched);
-  counter("gk_redis_moved_total", "Cluster: lookups redirected by MOVED (a slot had moved).",
-          s.redis_moved);
-  counter("gk_redis_ask_total", "Cluster: lookups redirected by ASK (a slot was migrating).",
-          s.redis_ask);
-  counter("gk_redis_tryagain_total", "Cluster: lookups retried after TRYAGAIN.", s.redis_tryagain);
-  counter("gk_redis_cluster_topology_changes_total",
-          "Cluster: slot map or node set changes seen by the lookup path.",
-          s.cluster_topology_changes);
-  counter("gk_redis_cluster_link_errors_total",
-          "Cluster: invalidation links to replicas that could not be opened (retried).",
-          s.cluster_link_errors);
-  counter("gk_http_queue_overflows_total",
-          "HTTP requests that waited in the acceptor because every worker was busy and the "
-          "worker queue was full.",
-          s.http_queue_overflows);
-  counter("gk_config_reloads_total", "Configuration reloads applied (SIGHUP).", s.config_reloads);
-  counter("gk_config_reload_failures_total",
-          "Reloads refused because the file did not load; the running config stayed.",
-          s.config_reload_failures);
-  counter("gk_curve_clients_admitted_total", "CURVE handshakes admitted by the allow-list.",
-          s.curve_admitted);
-  counter("gk_curve_clients_refused_total", "CURVE clients refused: key not on the allow-list.",
-          s.curve_refused);
   auto histogram = [&](const char* name, const char* help, const LatencyHistogram& h) {
     auto f = family(name, help, MetricType::Histogram);
     ClientMetric m;
@@ -149,11 +93,10 @@ std::string Metrics::render() const {
   histogram("gk_decision_latency_seconds",
             "From taking a message off the socket to forwarding or reporting it.",
             s.decision_latency);
-  counter("gk_redis_errors_total", "Redis connection or command failures.", s.store_errors);
-  counter("gk_redis_connects_total", "Successful (re)connections of the lookup links.",
-          s.reconnects);
-  gauge("gk_redis_up", "1 when the message loop's Redis links are connected.",
-        health_.redis_up.load() ? 1.0 : 0.0);
+  auto up = family("gk_redis_up", "1 when the message loop's Redis links are connected.",
+                   MetricType::Gauge);
+  add(up, health_.redis_up.load() ? 1.0 : 0.0);
+  families.push_back(std::move(up));
 
   auto collected = registry_->Collect();
   families.insert(families.end(), std::make_move_iterator(collected.begin()),

@@ -29,6 +29,14 @@ struct Verdict {
   friend bool operator==(const Verdict&, const Verdict&) = default;
 };
 
+// Whether a reason is a person's own status (the message is suppressed) rather than a
+// problem with the message or the store (it is rejected).
+constexpr bool is_suppression(Reason reason) noexcept {
+  return reason == Reason::kOptOutChannel || reason == Reason::kOptOutAll ||
+         reason == Reason::kBlacklisted || reason == Reason::kOptOutTopic ||
+         reason == Reason::kNotSubscribedTopic;
+}
+
 // "suppressed" / "rejected" / "forwarded".
 std::string_view to_string(Action action) noexcept;
 // The reason code without the channel or topic part: "opt_out", "opt_out:ALL",
