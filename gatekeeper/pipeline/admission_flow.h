@@ -133,8 +133,8 @@ class AdmissionFlow {
   // polled this turn and had nothing. Only then: intake that resumed in this very turn (the
   // last backlog flushed) still has messages queued to decide.
   bool drained(bool ingress_polled_empty) const noexcept {
-    const std::size_t waiting = backlog_.total();
-    return ingress_polled_empty && held_.empty() && waiting == 0 && !backlog_.intake_paused();
+    return ingress_polled_empty && held_.empty() && backlog_.total() == 0 &&
+           !backlog_.intake_paused();
   }
 
   bool paused() const noexcept { return backlog_.intake_paused(); }
