@@ -56,7 +56,8 @@ struct FlowRig {
     ingress.push(message_frames(h, id));
   }
   void take_batch() {
-    flow.take_batch([this](std::vector<zmq::message_t>& frames) { return ingress.receive(frames); });
+    flow.take_batch(
+        [this](std::vector<zmq::message_t>& frames) { return ingress.receive(frames); });
   }
 
   // One turn of the loop; true when a drain may end.

@@ -59,8 +59,8 @@ TEST_CASE("admission flow: malformed, unknown channel and alias are decided with
   const auto& alias = rig.outlets.exit_of("alias");
   CHECK(alias.decision.reason == Reason::kOptOutAll);
   CHECK(alias.channel_name == "MAIL");
-  CHECK(rig.stats.by_channel_reason[kMaxChannelTypes][static_cast<std::size_t>(
-                                                          Reason::kUnknownChannel)]
+  CHECK(rig.stats
+            .by_channel_reason[kMaxChannelTypes][static_cast<std::size_t>(Reason::kUnknownChannel)]
             .get() == 1);
 }
 
@@ -151,8 +151,7 @@ TEST_CASE("admission flow: a held message past hold_max_wait_ms is rejected stor
   CHECK(rig.conserved());
 }
 
-TEST_CASE("admission flow: a full held queue rejects new arrivals at once",
-          "[pipeline][hold]") {
+TEST_CASE("admission flow: a full held queue rejects new arrivals at once", "[pipeline][hold]") {
   Config c = flow_config();
   c.on_store_unavailable.hold_max_messages = 2;
   FlowRig rig(c);
