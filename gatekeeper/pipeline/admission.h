@@ -1,0 +1,98 @@
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+
+#include "common/protocol/header.h"
+#include "common/rules/channels.h"
+#include "common/rules/decide.h"
+#include "gatekeeper/pipeline/decision_writer.h"
+#include "gatekeeper/pipeline/pending_message.h"
+#include "gatekeeper/pipeline/status_source.h"
+
+namespace gk {
+
+// What to do with one message.
+struct Admission {
+  enum class Kind {
+    kForward,     // to routable channel `channel`
+    kDecide,      // not forwarded: `decision` says why
+    kHold,        // the status cannot be read now: wait for the store
+    kNeedsFetch,  // its person is noted on the status source: decide after the fetch
+  };
+  Kind kind = Kind::kDecide;
+  std::size_t channel = 0;
+  Decision decision;
+};
+
+// How the status source may be asked for a message.
+enum class StoreAccess {
+  kAsk,      // resolve locally, else note what to fetch
+  kBlocked,  // the store is down or messages are held before this one: do not ask
+  kFetched,  // the batch's fetch succeeded: resolve, and hold if it still cannot
+};
+
+// The admission step: header checks, channel and topic, the person's status from a status
+// source, and the rules (common/rules/decide.h). Decides nothing on its own about sockets,
+// queues or time; the caller acts on the answer. Views in the answer point into the
+// message's header frame and into this object (a malformed message's detail) and hold until
+// the next call.
+class AdmissionStep {
+ public:
+  AdmissionStep(const ChannelRegistry& channels, std::size_t max_header_bytes,
+                std::size_t max_frames, bool forward_transactional)
+      : channels_(channels),
+        decoder_(max_header_bytes),
+        max_frames_(max_frames),
+        forward_transactional_(forward_transactional) {}
+
+  // Applies reloaded settings (the channel registry is the caller's, updated in place).
+  void configure(std::size_t max_header_bytes, std::size_t max_frames, bool forward_transactional);
+
+  template <StatusSource Source>
+  Admission admit(const PendingMessage& p, Source& source, StoreAccess access);
+
+  // The header again, for a held message that gives up: id and channel as far as they can be
+  // read, the channel by its canonical name when it is routable.
+  Decision give_up(const PendingMessage& p, Reason reason, std::string_view detail);
+
+ private:
+  // Decode, frame count, channel, topic: a final answer, or kNeedsFetch to mean "needs the
+  // status"; fills header_ and input_.
+  Admission screen(const PendingMessage& p);
+  // The rules over the screened message, with `status` (nullptr: none could be read).
+  Admission decide_with(const OptOutRecord* status, std::size_t channel);
+
+  const ChannelRegistry& channels_;
+  HeaderDecoder decoder_;
+  std::size_t max_frames_;
+  bool forward_transactional_;
+  MessageHeader header_;
+  DecisionInput input_;
+};
+
+template <StatusSource Source>
+Admission AdmissionStep::admit(const PendingMessage& p, Source& source, StoreAccess access) {
+  Admission a = screen(p);
+  if (a.kind != Admission::Kind::kNeedsFetch) return a;
+  if (access == StoreAccess::kBlocked) {
+    // Behind what is already held, only the exempt kind may go ahead.
+    if (input_.realtime_transactional && forward_transactional_) {
+      return decide_with(nullptr, a.channel);
+    }
+    a.kind = Admission::Kind::kHold;
+    return a;
+  }
+  const PersonRef person{header_.bu, header_.user_id, header_.email};
+  OptOutRecord status;
+  if (source.resolve(person, status)) return decide_with(&status, a.channel);
+  if (access == StoreAccess::kFetched) {
+    // Resolved keys can only be missing if the store failed mid-way.
+    a.kind = Admission::Kind::kHold;
+    return a;
+  }
+  source.want(person);
+  return a;
+}
+
+}  // namespace gk

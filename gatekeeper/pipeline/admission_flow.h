@@ -1,0 +1,271 @@
+#pragma once
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "common/config/config.h"
+#include "common/rules/channels.h"
+#include "gatekeeper/pipeline/admission.h"
+#include "gatekeeper/pipeline/channel_backlog.h"
+#include "gatekeeper/pipeline/held_queue.h"
+#include "gatekeeper/pipeline/pipeline_stats.h"
+#include "gatekeeper/pipeline/status_source.h"
+
+namespace gk {
+
+// Where messages leave: a channel's adapter, or the decisions outlet. SocketOutlets in the
+// daemon, tests/fakes/FakeOutlets in unit tests.
+template <class O>
+concept MessageOutlets = requires(O& o, std::size_t channel, std::vector<zmq::message_t>& frames,
+                                  const Decision& d) {
+  // Without blocking; false (frames untouched) when the adapter cannot take it now.
+  { o.try_forward(channel, frames) } -> std::convertible_to<bool>;
+  o.send_decision(d, frames);
+};
+
+// Every message taken from the ingress, from intake to the place it ends: decided at once,
+// fetched for in the batch's one round trip, held for the store (bounded, in arrival order,
+// until hold_max_wait_ms), or waiting in its channel's backlog. No sockets and no polling:
+// MessagePipeline runs the loop around it; unit tests drive it with fakes.
+template <StatusSource Source, LoopClock Clock, MessageOutlets Outlets>
+class AdmissionFlow {
+ public:
+  using TimePoint = std::chrono::steady_clock::time_point;
+
+  AdmissionFlow(const Config& config, const ChannelRegistry& channels, Source& source, Clock& clock,
+                Outlets& outlets, PipelineStats& stats)
+      : config_(config),
+        channels_(channels),
+        source_(source),
+        clock_(clock),
+        outlets_(outlets),
+        stats_(stats),
+        step_(channels, config.ingress.max_header_bytes, config.ingress.max_frames,
+              forwards_transactional(config)),
+        held_(config.on_store_unavailable.hold_max_messages),
+        backlog_(channels.routable_count(), backlog_limit(config)) {
+    slots_.resize(config.ingress.batch_size);
+  }
+
+  // Applies the reloadable settings of the config given at construction, which the caller
+  // has just changed (the channel set stays the same).
+  void configure() {
+    const auto& in = config_.ingress;
+    step_.configure(in.max_header_bytes, in.max_frames, forwards_transactional(config_));
+    if (slots_.size() < in.batch_size) slots_.resize(in.batch_size);
+    held_.set_max_messages(config_.on_store_unavailable.hold_max_messages);
+    backlog_.set_limit(backlog_limit(config_));
+  }
+
+  // Takes up to ingress.batch_size messages through `receive(frames) -> bool` (false: none
+  // waiting) and admits them. A hit leaves at once; only misses wait for the batch's one
+  // round trip. A person's later messages miss on the same keys, so they queue behind the
+  // first: order holds.
+  template <class Receive>
+  void take_batch(Receive&& receive) {
+    const TimePoint now = clock_.now();
+    const StoreAccess access =
+        (!source_.connected() || !held_.empty()) ? StoreAccess::kBlocked : StoreAccess::kAsk;
+    std::size_t parked = 0;
+    for (std::size_t taken = 0; taken < config_.ingress.batch_size && !backlog_.intake_paused();
+         ++taken) {
+      PendingMessage& p = slots_[parked];
+      p.frames.clear();
+      if (!receive(p.frames)) break;
+      stats_.received.add();
+      p.received = now;
+      if (admit(p, access)) ++parked;
+    }
+    if (parked > 0) resolve_parked(slots_, parked, false);
+    source_.end_batch();
+  }
+
+  // Whether held messages should be tried again now.
+  bool may_retry_held() const { return source_.connected() && !held_.empty() && !paused(); }
+
+  // Tries the oldest held messages (up to a batch) again, in order.
+  void retry_held() {
+    const std::size_t n = std::min(held_.size(), config_.ingress.batch_size);
+    retry_.resize(std::max(retry_.size(), n));
+    std::size_t parked = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      retry_[parked] = held_.pop_front();
+      stats_.held.set(held_.size());
+      if (admit(retry_[parked], StoreAccess::kAsk)) ++parked;
+    }
+    if (parked > 0) resolve_parked(retry_, parked, true);
+    source_.end_batch();
+  }
+
+  // Rejects (store_unavailable) the held messages that have waited hold_max_wait_ms.
+  void expire_held(TimePoint now) {
+    const auto max_wait = std::chrono::milliseconds(config_.on_store_unavailable.hold_max_wait_ms);
+    while (held_.front_expired(now, max_wait)) {
+      PendingMessage p = held_.pop_front();
+      give_up(p, Reason::kStoreUnavailable, "status store unreachable");
+    }
+    stats_.held.set(held_.size());
+  }
+
+  // Sends what waits for `channel` while its adapter takes it; resumes the intake once no
+  // backlog is full.
+  void flush_backlog(std::size_t channel) {
+    while (!backlog_.empty(channel) &&
+           outlets_.try_forward(channel, backlog_.front(channel).frames)) {
+      // From the socket to the adapter, the wait for the adapter included.
+      stats_.decision_latency.record(clock_.now() - backlog_.front(channel).received);
+      backlog_.pop_front(channel);
+      count_forwarded(channel);
+    }
+    stats_.backlog.set(backlog_.total());
+    if (backlog_.resume_if_room())
+      spdlog::info("adapters are taking messages again; intake resumes");
+  }
+
+  void begin_drain() noexcept { draining_ = true; }
+  bool draining() const noexcept { return draining_; }
+  // Whether a drain may end: nothing held, nothing waiting for adapters, and the ingress was
+  // polled this turn and had nothing. Only then: intake that resumed in this very turn (the
+  // last backlog flushed) still has messages queued to decide.
+  bool drained(bool ingress_polled_empty) const noexcept {
+    return ingress_polled_empty && held_.empty() && backlog_.total() == 0 &&
+           !backlog_.intake_paused();
+  }
+
+  bool paused() const noexcept { return backlog_.intake_paused(); }
+  std::size_t held() const noexcept { return held_.size(); }
+  std::size_t backlog_total() const noexcept { return backlog_.total(); }
+  std::size_t backlog_waiting(std::size_t channel) const noexcept {
+    return backlog_.waiting(channel);
+  }
+
+ private:
+  static bool forwards_transactional(const Config& c) noexcept {
+    return c.on_store_unavailable.transactional == TransactionalPolicy::kForward;
+  }
+  static std::size_t backlog_limit(const Config& c) noexcept {
+    return static_cast<std::size_t>(std::max(c.egress.channel_backlog, 1));
+  }
+
+  // Acts on the admission of `p`; true when it waits for the batch's fetch.
+  bool admit(PendingMessage& p, StoreAccess access) {
+    const Admission a = step_.admit(p, source_, access);
+    switch (a.kind) {
+      case Admission::Kind::kNeedsFetch:
+        return true;
+      case Admission::Kind::kHold:
+        hold(std::move(p), false);
+        return false;
+      case Admission::Kind::kForward:
+        forward(a.channel, p);
+        return false;
+      case Admission::Kind::kDecide:
+        reject(p, a.decision);
+        return false;
+    }
+    return false;
+  }
+
+  // Fetches what the parked messages need in one round trip, then decides them in order; on
+  // a store failure the rest are held (back at the front when they came from the held queue).
+  void resolve_parked(std::vector<PendingMessage>& slots, std::size_t count, bool from_held) {
+    std::string error;
+    const bool fetched = source_.fetch(error);
+    std::size_t unresolved_from = count;
+    for (std::size_t i = 0; i < count; ++i) {
+      if (fetched) {
+        const Admission a = step_.admit(slots[i], source_, StoreAccess::kFetched);
+        if (a.kind == Admission::Kind::kForward) {
+          forward(a.channel, slots[i]);
+          continue;
+        }
+        if (a.kind == Admission::Kind::kDecide) {
+          reject(slots[i], a.decision);
+          continue;
+        }
+      }
+      unresolved_from = i;
+      break;
+    }
+    if (unresolved_from == count) return;
+    if (from_held) {
+      for (std::size_t i = count; i-- > unresolved_from;) hold(std::move(slots[i]), true);
+    } else {
+      for (std::size_t i = unresolved_from; i < count; ++i) hold(std::move(slots[i]), false);
+    }
+  }
+
+  void hold(PendingMessage&& p, bool at_front) {
+    if (at_front) {
+      held_.push_front(std::move(p));
+    } else if (held_.push_back(std::move(p))) {
+      stats_.held_total.add();
+    } else {
+      give_up(p, Reason::kStoreUnavailable, "held queue is full");
+      return;
+    }
+    stats_.held.set(held_.size());
+  }
+
+  void forward(std::size_t channel, PendingMessage& p) {
+    if (backlog_.empty(channel) && outlets_.try_forward(channel, p.frames)) {
+      stats_.decision_latency.record(clock_.now() - p.received);
+      count_forwarded(channel);
+      return;
+    }
+    // Behind what already waits for this adapter, to keep the order it receives in.
+    const bool paused_now = backlog_.push(channel, std::move(p));
+    stats_.backlog.set(backlog_.total());
+    if (paused_now) {
+      stats_.intake_pauses.add();
+      spdlog::warn("channel {} adapter is not taking messages ({} waiting); pausing intake",
+                   channels_.name(channel), backlog_.waiting(channel));
+    }
+  }
+
+  void count_forwarded(std::size_t channel) {
+    stats_.forwarded.add();
+    stats_.by_channel_reason[channel][static_cast<std::size_t>(Reason::kNone)].add();
+  }
+
+  void reject(PendingMessage& p, const Decision& d) {
+    // `d` may point into frame 0, which the send hands over to ZeroMQ: read it first.
+    const auto index = channels_.find_routable(d.channel);
+    if (d.reason == Reason::kMalformed) {
+      spdlog::debug("malformed message id='{}': {}", d.id, d.detail);
+    }
+    const Action action = d.action;
+    const Reason reason = d.reason;
+    outlets_.send_decision(d, p.frames);
+    stats_.decision_latency.record(clock_.now() - p.received);
+    (action == Action::kSuppress ? stats_.suppressed : stats_.rejected).add();
+    stats_.by_channel_reason[index ? *index : kMaxChannelTypes][static_cast<std::size_t>(reason)]
+        .add();
+  }
+
+  // A held message that cannot wait any longer: rejected with what its header still says.
+  void give_up(PendingMessage& p, Reason reason, std::string_view detail) {
+    reject(p, step_.give_up(p, reason, detail));
+  }
+
+  const Config& config_;
+  const ChannelRegistry& channels_;
+  Source& source_;
+  Clock& clock_;
+  Outlets& outlets_;
+  PipelineStats& stats_;
+  AdmissionStep step_;
+  HeldQueue held_;
+  ChannelBacklog backlog_;
+  // Reused across batches so a turn of the loop allocates nothing once warmed up.
+  std::vector<PendingMessage> slots_;
+  std::vector<PendingMessage> retry_;
+  bool draining_ = false;
+};
+
+}  // namespace gk

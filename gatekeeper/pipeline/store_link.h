@@ -1,0 +1,69 @@
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "common/config/config.h"
+#include "common/store/status_reader.h"
+#include "gatekeeper/ops/health.h"
+#include "gatekeeper/pipeline/pipeline_stats.h"
+
+namespace gk {
+
+// The loop's connection to the status store: connecting with exponential backoff, probing an
+// idle link, reacting to a failure, and publishing the reader's counters. Reads the loop's
+// config on every call, so reloaded settings apply at once.
+class StoreLink {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  StoreLink(StatusReader& reader, const Config& config, PipelineStats& stats, Health& health);
+
+  // Connects if disconnected and the backoff allows it.
+  void ensure_connected(Clock::time_point now);
+  // An idle loop would not notice a dead store until the next message: probe it now and then.
+  // On a cluster the probe also re-reads the slot map and follows it with the links.
+  void probe_if_due(Clock::time_point now);
+  // Drops the links after a store error; the next ensure_connected() tries again at once.
+  void on_failure(const std::string& error);
+  void publish_stats();
+
+ private:
+  StatusReader& reader_;
+  const Config& config_;
+  PipelineStats& stats_;
+  Health& health_;
+  Clock::time_point next_connect_{};
+  std::chrono::milliseconds backoff_;
+  Clock::time_point last_check_{};
+};
+
+// The StatusSource (status_source.h) the loop uses: the reader, with failures reported to the
+// link and counters published per batch. All inline: this sits on the per-message path.
+class StoreStatusSource {
+ public:
+  StoreStatusSource(StatusReader& reader, StoreLink& link, PipelineStats& stats)
+      : reader_(reader), link_(link), stats_(stats) {}
+
+  bool connected() const noexcept { return reader_.connected(); }
+  bool resolve(const PersonRef& person, OptOutRecord& out) { return reader_.resolve(person, out); }
+  void want(const PersonRef& person) { reader_.want(person); }
+  bool fetch(std::string& error) {
+    const auto start = std::chrono::steady_clock::now();
+    const bool fetched = reader_.fetch(error);
+    stats_.redis_round_trip.record(std::chrono::steady_clock::now() - start);
+    if (!fetched) link_.on_failure(error);
+    return fetched;
+  }
+  void end_batch() {
+    reader_.end_batch();
+    link_.publish_stats();
+  }
+
+ private:
+  StatusReader& reader_;
+  StoreLink& link_;
+  PipelineStats& stats_;
+};
+
+}  // namespace gk
