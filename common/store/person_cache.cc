@@ -13,25 +13,27 @@ PersonKey split(std::string_view stored) noexcept {
   return {stored.substr(0, zero), stored.substr(zero + 1)};
 }
 
-std::string join(PersonKey key) {
-  std::string out;
-  out.reserve(key.bu.size() + 1 + key.id.size());
-  out.append(key.bu).push_back('\0');
-  out.append(key.id);
+}  // namespace
+
+PersonCache::StoredKey PersonCache::join(PersonKey key) {
+  StoredKey out;
+  out.bytes.reserve(key.bu.size() + 1 + key.id.size());
+  out.bytes.insert(out.bytes.end(), key.bu.begin(), key.bu.end());
+  out.bytes.push_back('\0');
+  out.bytes.insert(out.bytes.end(), key.id.begin(), key.id.end());
   return out;
 }
-
-}  // namespace
 
 std::size_t PersonCache::Hash::operator()(PersonKey key) const noexcept {
   return absl::Hash<std::pair<std::string_view, std::string_view>>{}({key.bu, key.id});
 }
 
-std::size_t PersonCache::Hash::operator()(std::string_view stored) const noexcept {
-  return (*this)(split(stored));
+std::size_t PersonCache::Hash::operator()(const StoredKey& stored) const noexcept {
+  return (*this)(split(stored.view()));
 }
 
-bool PersonCache::Eq::operator()(std::string_view stored, PersonKey key) const noexcept {
+bool PersonCache::Eq::operator()(const StoredKey& key_bytes, PersonKey key) const noexcept {
+  const std::string_view stored = key_bytes.view();
   return stored.size() == key.bu.size() + 1 + key.id.size() &&
          stored.substr(0, key.bu.size()) == key.bu && stored[key.bu.size()] == '\0' &&
          stored.substr(key.bu.size() + 1) == key.id;

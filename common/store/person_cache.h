@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include <absl/container/flat_hash_map.h>
+#include <absl/container/inlined_vector.h>
 
 #include "common/rules/optout_record.h"
 
@@ -59,22 +60,32 @@ class PersonCache {
 
  private:
   // A stored key is "<bu>\0<id>": a business unit holds no control character, so the split
-  // is unambiguous. Lookups by PersonKey hash and compare the same two parts.
+  // is unambiguous. Lookups by PersonKey hash and compare the same two parts. The bytes sit
+  // in the table's slot (up to 40 of them, which fits an email and its business unit), so
+  // a probe touches one cache line where a std::string key would chase a pointer.
+  struct StoredKey {
+    absl::InlinedVector<char, 40> bytes;
+    std::string_view view() const noexcept { return {bytes.data(), bytes.size()}; }
+  };
   struct Hash {
     using is_transparent = void;
     std::size_t operator()(PersonKey key) const noexcept;
-    std::size_t operator()(std::string_view stored) const noexcept;
+    std::size_t operator()(const StoredKey& stored) const noexcept;
   };
   struct Eq {
     using is_transparent = void;
-    bool operator()(std::string_view stored, PersonKey key) const noexcept;
-    bool operator()(PersonKey key, std::string_view stored) const noexcept {
+    bool operator()(const StoredKey& stored, PersonKey key) const noexcept;
+    bool operator()(PersonKey key, const StoredKey& stored) const noexcept {
       return (*this)(stored, key);
     }
-    bool operator()(std::string_view a, std::string_view b) const noexcept { return a == b; }
+    bool operator()(const StoredKey& a, const StoredKey& b) const noexcept {
+      return a.view() == b.view();
+    }
   };
   template <class Value>
-  using Table = absl::flat_hash_map<std::string, Value, Hash, Eq>;
+  using Table = absl::flat_hash_map<StoredKey, Value, Hash, Eq>;
+
+  static StoredKey join(PersonKey key);
 
   // The entry a new part of `key` goes into, room made for it; null when none can be made.
   EmailEntry* email_slot(PersonKey key, bool part_known_already);
