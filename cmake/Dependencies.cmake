@@ -47,6 +47,10 @@ gk_require(prometheus-cpp_FOUND prometheus-cpp-dev "prometheus-cpp")
 find_package(OpenSSL QUIET)
 gk_require(OPENSSL_FOUND libssl-dev "OpenSSL (libcrypto, for unsubscribe link tokens)")
 
+# The message loop's status cache (absl::flat_hash_map).
+find_package(absl QUIET)
+gk_require(absl_FOUND libabsl-dev "Abseil")
+
 find_package(Threads REQUIRED)
 
 if(GK_BUILD_TESTS)

@@ -85,7 +85,7 @@ struct LogConfig {
 
 struct CacheConfig {
   bool enabled = true;
-  std::size_t max_entries = 1000000;
+  std::size_t max_entries = 10000000;
 };
 
 enum class TransactionalPolicy { kForward, kHold };

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <limits>
 
+#include "common/rules/identity.h"
 #include "common/store/keys.h"
 
 namespace gk {
@@ -171,7 +172,7 @@ bool StatusReader::drain_invalidations(std::size_t index) {
       for (std::size_t i = 0; i < keys->elements; ++i) {
         const redisReply* k = keys->element[i];
         if (k->type != REDIS_REPLY_STRING) continue;
-        cache_.erase(std::string_view(k->str, k->len));
+        invalidate({k->str, k->len});
         ++stats_.invalidations;
       }
     } else {
@@ -187,63 +188,110 @@ bool StatusReader::drain_invalidations(std::size_t index) {
   return true;
 }
 
-const CachedStatus* StatusReader::find(std::string_view key) const noexcept {
-  if (const CachedStatus* s = batch_.find(key)) return s;
-  return cache_.find(key);
+void StatusReader::invalidate(std::string_view key) noexcept {
+  const std::string_view prefix = redis_.key_prefix;
+  if (key.substr(0, prefix.size()) != prefix) return;
+  key.remove_prefix(prefix.size());
+  Part part;
+  if (key.starts_with("u:")) {
+    part = Part::kUser, key.remove_prefix(2);
+  } else if (key.starts_with("l:")) {
+    part = Part::kLead, key.remove_prefix(2);
+  } else if (key.starts_with("id:")) {
+    part = Part::kLink, key.remove_prefix(3);
+  } else {
+    return;
+  }
+  // A business unit holds no ':', so the first one ends it.
+  const std::size_t colon = key.find(':');
+  if (colon == std::string_view::npos) return;
+  const PersonKey who{key.substr(0, colon), key.substr(colon + 1)};
+  switch (part) {
+    case Part::kUser:
+      return cache_.erase_user(who);
+    case Part::kLead:
+      return cache_.erase_lead(who);
+    case Part::kLink:
+      return cache_.erase_link(who);
+  }
+}
+
+const OptOutRecord* StatusReader::find_user(PersonKey key) const noexcept {
+  if (const OptOutRecord* r = batch_.find_user(key)) return r;
+  return cache_.find_user(key);
+}
+
+const OptOutRecord* StatusReader::find_lead(PersonKey key) const noexcept {
+  for (const PersonCache* c : {&batch_, &cache_}) {
+    if (const EmailEntry* e = c->find_email(key); e != nullptr && e->lead_known) return &e->lead;
+  }
+  return nullptr;
+}
+
+const std::string* StatusReader::find_link(PersonKey key) const noexcept {
+  for (const PersonCache* c : {&batch_, &cache_}) {
+    if (const EmailEntry* e = c->find_email(key); e != nullptr && e->link_known) {
+      return &e->linked_user;
+    }
+  }
+  return nullptr;
 }
 
 bool StatusReader::resolve(const PersonRef& person, OptOutRecord& out) {
   out = OptOutRecord{};
-  const std::string_view prefix = redis_.key_prefix;
   if (!person.user_id.empty()) {
-    user_key(key_, prefix, person.bu, person.user_id);
-    const CachedStatus* s = find(key_);
-    if (s == nullptr) return ++stats_.misses, false;
-    out |= s->record;
+    const OptOutRecord* user = find_user({person.bu, person.user_id});
+    if (user == nullptr) return ++stats_.misses, false;
+    out |= *user;
   }
   if (!person.email.empty()) {
-    lead_key(key_, prefix, person.bu, person.email);
-    const CachedStatus* lead = find(key_);
-    if (lead == nullptr) return ++stats_.misses, false;
-    out |= lead->record;
-    link_key(key_, prefix, person.bu, person.email);
-    const CachedStatus* link = find(key_);
+    email_.clear();
+    append_normalized_email(email_, person.email);
+    const PersonKey email{person.bu, email_};
+    const OptOutRecord* lead = find_lead(email);
+    const std::string* link = lead != nullptr ? find_link(email) : nullptr;
     if (link == nullptr) return ++stats_.misses, false;
-    if (!link->linked_user.empty() && link->linked_user != person.user_id) {
-      user_key(key_, prefix, person.bu, link->linked_user);
-      const CachedStatus* linked = find(key_);
+    out |= *lead;
+    if (!link->empty() && *link != person.user_id) {
+      const OptOutRecord* linked = find_user({person.bu, *link});
       if (linked == nullptr) return ++stats_.misses, false;
-      out |= linked->record;
+      out |= *linked;
     }
   }
   ++stats_.hits;
   return true;
 }
 
-void StatusReader::want_key(std::string_view key, std::string_view bu, bool link) {
-  if (find(key) != nullptr) return;
-  auto [it, inserted] = wanted_keys_.emplace(key);
+void StatusReader::want_part(Part part, std::string_view bu, std::string_view id) {
+  const std::string_view prefix = redis_.key_prefix;
+  switch (part) {
+    case Part::kUser:
+      if (find_user({bu, id}) != nullptr) return;
+      user_key(key_, prefix, bu, id);
+      break;
+    case Part::kLead:
+      if (find_lead({bu, id}) != nullptr) return;
+      lead_key(key_, prefix, bu, id);
+      break;
+    case Part::kLink:
+      if (find_link({bu, id}) != nullptr) return;
+      link_key(key_, prefix, bu, id);
+      break;
+  }
+  auto [it, inserted] = wanted_keys_.emplace(key_);
   if (!inserted) return;
-  wanted_.push_back({std::string(key), std::string(bu), link});
+  wanted_.push_back({key_, std::string(bu), std::string(id), part});
 }
 
 void StatusReader::want(const PersonRef& person) {
-  const std::string_view prefix = redis_.key_prefix;
-  if (!person.user_id.empty()) {
-    user_key(key_, prefix, person.bu, person.user_id);
-    want_key(key_, person.bu, false);
-  }
+  if (!person.user_id.empty()) want_part(Part::kUser, person.bu, person.user_id);
   if (!person.email.empty()) {
-    lead_key(key_, prefix, person.bu, person.email);
-    want_key(key_, person.bu, false);
-    link_key(key_, prefix, person.bu, person.email);
-    if (const CachedStatus* link = find(key_)) {
-      if (!link->linked_user.empty()) {
-        user_key(key_, prefix, person.bu, link->linked_user);
-        want_key(key_, person.bu, false);
-      }
+    const std::string email = lower_email(person.email);
+    want_part(Part::kLead, person.bu, email);
+    if (const std::string* link = find_link({person.bu, email})) {
+      if (!link->empty()) want_part(Part::kUser, person.bu, *link);
     } else {
-      want_key(key_, person.bu, true);
+      want_part(Part::kLink, person.bu, email);
     }
   }
 }
@@ -275,7 +323,7 @@ bool StatusReader::fetch_round(std::vector<Wanted>& round, std::string& error) {
   if (commands_.size() < round.size()) commands_.resize(round.size());
   for (std::size_t n = 0; n < round.size(); ++n) {
     commands_[n].key = round[n].key;
-    commands_[n].args.assign({round[n].link ? "GET" : "HGETALL", round[n].key});
+    commands_[n].args.assign({round[n].part == Part::kLink ? "GET" : "HGETALL", round[n].key});
   }
   const bool fetched = lookup_->pipeline(commands_, round.size(), replies_);
   collect_router_stats();
@@ -288,51 +336,49 @@ bool StatusReader::fetch_round(std::vector<Wanted>& round, std::string& error) {
   if (lookup_->topology_version() != topology_seen_ && cache_enabled_ && !sync_links(error)) {
     return false;
   }
-  // A link opened after these reads may have missed a write in between: this batch decides
-  // on them, the cache does not keep them.
   const bool keep = links_.size() == links_before && stats_.flushes == flushes_before;
   for (std::size_t n = 0; n < round.size(); ++n) {
     const Wanted& w = round[n];
     const RedisReplyPtr& reply = replies_[n];
-    CachedStatus value;
-    if (w.link) {
+    const PersonKey who{w.bu, w.id};
+    if (w.part == Part::kLink) {
+      std::string_view linked;
       if (reply->type == REDIS_REPLY_STRING) {
-        value.linked_user.assign(reply->str, reply->len);
+        linked = {reply->str, reply->len};
       } else if (reply->type != REDIS_REPLY_NIL) {
         error = "GET " + w.key + ": " + describe_reply(reply.get());
         return false;
       }
-    } else {
-      if (reply->type != REDIS_REPLY_ARRAY) {
-        // A key of the wrong type (another job's mistake) is an error, never "not opted out".
-        error = "HGETALL " + w.key + ": " + describe_reply(reply.get());
-        return false;
-      }
-      for (std::size_t i = 0; i + 1 < reply->elements; i += 2) {
-        const redisReply* f = reply->element[i];
-        const redisReply* v = reply->element[i + 1];
-        if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING) continue;
-        apply_status_field(value.record, channels_, {f->str, f->len}, {v->str, v->len});
-      }
+      ++stats_.keys_fetched;
+      if (!linked.empty()) want_part(Part::kUser, w.bu, linked);
+      if (keep && cache_enabled_) cache_.put_link(who, linked);
+      batch_.put_link(who, linked);
+      continue;
+    }
+    if (reply->type != REDIS_REPLY_ARRAY) {
+      // A key of the wrong type (another job's mistake) is an error, never "not opted out".
+      error = "HGETALL " + w.key + ": " + describe_reply(reply.get());
+      return false;
+    }
+    OptOutRecord record;
+    for (std::size_t i = 0; i + 1 < reply->elements; i += 2) {
+      const redisReply* f = reply->element[i];
+      const redisReply* v = reply->element[i + 1];
+      if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING) continue;
+      apply_status_field(record, channels_, {f->str, f->len}, {v->str, v->len});
     }
     ++stats_.keys_fetched;
-    if (w.link && !value.linked_user.empty()) {
-      std::string user;
-      user_key(user, redis_.key_prefix, w.bu, value.linked_user);
-      want_key(user, w.bu, false);
-    }
-    if (keep) {
-      store(w.key, std::move(value));
+    // A link opened after these reads may have missed a write in between: this batch decides
+    // on them, the cache does not keep them.
+    if (w.part == Part::kUser) {
+      if (keep && cache_enabled_) cache_.put_user(who, record);
+      batch_.put_user(who, record);
     } else {
-      batch_.insert(w.key, std::move(value));
+      if (keep && cache_enabled_) cache_.put_lead(who, record);
+      batch_.put_lead(who, record);
     }
   }
   return true;
-}
-
-void StatusReader::store(std::string_view key, CachedStatus value) {
-  if (cache_enabled_) cache_.insert(key, value);
-  batch_.insert(key, std::move(value));
 }
 
 void StatusReader::end_batch() noexcept {

@@ -8,12 +8,12 @@
 #include <unordered_set>
 #include <vector>
 
-#include "common/rules/channels.h"
 #include "common/config/config.h"
-#include "common/rules/optout_record.h"
 #include "common/redis/redis_connection.h"
 #include "common/redis/redis_router.h"
-#include "common/store/status_cache.h"
+#include "common/rules/channels.h"
+#include "common/rules/optout_record.h"
+#include "common/store/person_cache.h"
 
 namespace gk {
 
@@ -79,16 +79,18 @@ class StatusReader {
   std::vector<std::string> nodes() const;
 
   const Stats& stats() const noexcept { return stats_; }
-  const StatusCache& cache() const noexcept { return cache_; }
+  const PersonCache& cache() const noexcept { return cache_; }
   void set_cache_max_entries(std::size_t n) {
     if (cache_enabled_) cache_.set_max_entries(n);
   }
 
  private:
+  enum class Part { kUser, kLead, kLink };
   struct Wanted {
-    std::string key;
+    std::string key;  // the Redis key
     std::string bu;
-    bool link = false;
+    std::string id;  // external id, or normalised email
+    Part part = Part::kUser;
   };
   struct Link {
     std::string node;
@@ -101,11 +103,14 @@ class StatusReader {
   void rebuild_fds();
   // Folds the router's counters into stats_ (they restart with every new router).
   void collect_router_stats();
-  const CachedStatus* find(std::string_view key) const noexcept;
-  void want_key(std::string_view key, std::string_view bu, bool link);
+  // What this batch fetched, else what the cache holds; null when neither knows.
+  const OptOutRecord* find_user(PersonKey key) const noexcept;
+  const OptOutRecord* find_lead(PersonKey key) const noexcept;
+  const std::string* find_link(PersonKey key) const noexcept;
+  void want_part(Part part, std::string_view bu, std::string_view id);
   bool fetch_round(std::vector<Wanted>& round, std::string& error);
-  void store(std::string_view key, CachedStatus value);
-
+  // Forgets what an invalidated Redis key held; keys outside the layout are ignored.
+  void invalidate(std::string_view key) noexcept;
   const RedisConfig redis_;
   const bool cache_enabled_;
   const ChannelRegistry& channels_;
@@ -118,11 +123,12 @@ class StatusReader {
   std::vector<int> fds_;
   std::vector<RedisRouter::Command> commands_;
   std::vector<RedisReplyPtr> replies_;
-  StatusCache cache_;
-  StatusCache batch_;  // this batch's fetches, so a tiny or disabled cache still decides
+  PersonCache cache_;
+  PersonCache batch_;  // this batch's fetches, so a tiny or disabled cache still decides
   std::vector<Wanted> wanted_;
   std::unordered_set<std::string> wanted_keys_;
-  std::string key_;  // reused key buffer: cache hits build keys without allocating
+  std::string key_;    // reused Redis key buffer for misses
+  std::string email_;  // the normalised email of the person being resolved, reused
   Stats stats_;
 };
 

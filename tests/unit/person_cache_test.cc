@@ -1,4 +1,4 @@
-#include "common/store/status_cache.h"
+#include "common/store/person_cache.h"
 
 #include <catch2/catch.hpp>
 
@@ -7,27 +7,21 @@
 #include <string_view>
 
 #include "common/rules/channels.h"
-#include "common/store/keys.h"
 #include "common/rules/optout_record.h"
+#include "common/store/keys.h"
 
 namespace {
 
-using gk::CachedStatus;
 using gk::ChannelConfig;
 using gk::ChannelRegistry;
+using gk::EmailEntry;
 using gk::OptOutRecord;
-using gk::StatusCache;
+using gk::PersonCache;
 
-CachedStatus opted_out_of_all() {
-  CachedStatus s;
-  s.record.all = true;
-  return s;
-}
-
-CachedStatus linked_to(std::string user) {
-  CachedStatus s;
-  s.linked_user = std::move(user);
-  return s;
+OptOutRecord opted_out_of_all() {
+  OptOutRecord r;
+  r.all = true;
+  return r;
 }
 
 ChannelRegistry mail_and_sms() {
@@ -54,91 +48,147 @@ OptOutRecord from_field(std::string_view field, std::string_view value) {
 
 }  // namespace
 
-TEST_CASE("cache: find, insert, erase and clear", "[cache]") {
-  StatusCache cache(10);
+TEST_CASE("cache: users and emails are found by their parts", "[cache]") {
+  PersonCache cache(10);
+  CHECK(cache.find_user({"", "u-1"}) == nullptr);
 
-  CHECK(cache.find("gk:u::u-1") == nullptr);
-
-  cache.insert("gk:u::u-1", opted_out_of_all());
-  cache.insert("gk:id::a@b.c", linked_to("u-1"));
-  REQUIRE(cache.find("gk:u::u-1") != nullptr);
-  CHECK(cache.find("gk:u::u-1")->record.all);
-  REQUIRE(cache.find("gk:id::a@b.c") != nullptr);
-  CHECK(cache.find("gk:id::a@b.c")->linked_user == "u-1");
+  cache.put_user({"", "u-1"}, opted_out_of_all());
+  cache.put_link({"", "a@b.c"}, "u-1");
+  REQUIRE(cache.find_user({"", "u-1"}) != nullptr);
+  CHECK(cache.find_user({"", "u-1"})->all);
+  const EmailEntry* email = cache.find_email({"", "a@b.c"});
+  REQUIRE(email != nullptr);
+  CHECK(email->link_known);
+  CHECK(email->linked_user == "u-1");
+  CHECK_FALSE(email->lead_known);
   CHECK(cache.size() == 2);
 
-  SECTION("lookups by a view into a larger buffer") {
-    const std::string buffer = "gk:u::u-1 and more";
-    CHECK(cache.find(std::string_view(buffer).substr(0, 9)) != nullptr);
-    CHECK(cache.find(std::string_view(buffer).substr(0, 8)) == nullptr);
+  SECTION("the business unit is part of the key") {
+    CHECK(cache.find_user({"eu", "u-1"}) == nullptr);
+    CHECK(cache.find_email({"eu", "a@b.c"}) == nullptr);
   }
-  SECTION("erase removes one key") {
-    cache.erase("gk:u::u-1");
-    CHECK(cache.find("gk:u::u-1") == nullptr);
-    CHECK(cache.find("gk:id::a@b.c") != nullptr);
+  SECTION("a user and an email with the same text are different records") {
+    CHECK(cache.find_user({"", "a@b.c"}) == nullptr);
+    CHECK(cache.find_email({"", "u-1"}) == nullptr);
+  }
+  SECTION("parts are not confused across the separator") {
+    cache.put_user({"a", "b"}, OptOutRecord{});
+    CHECK(cache.find_user({"", "ab"}) == nullptr);
+    CHECK(cache.find_user({"ab", ""}) == nullptr);
+    CHECK(cache.find_user({"a", "b"}) != nullptr);
+  }
+  SECTION("lookups by views into larger buffers") {
+    const std::string buffer = "u-1 and more";
+    CHECK(cache.find_user({"", std::string_view(buffer).substr(0, 3)}) != nullptr);
+    CHECK(cache.find_user({"", std::string_view(buffer).substr(0, 2)}) == nullptr);
+  }
+  SECTION("erasing one part of an email keeps the other") {
+    cache.put_lead({"", "a@b.c"}, opted_out_of_all());
+    CHECK(cache.size() == 3);
+    cache.erase_link({"", "a@b.c"});
+    REQUIRE(cache.find_email({"", "a@b.c"}) != nullptr);
+    CHECK_FALSE(cache.find_email({"", "a@b.c"})->link_known);
+    CHECK(cache.find_email({"", "a@b.c"})->lead_known);
+    CHECK(cache.size() == 2);
+    cache.erase_lead({"", "a@b.c"});
+    CHECK(cache.find_email({"", "a@b.c"}) == nullptr);
     CHECK(cache.size() == 1);
   }
-  SECTION("erasing a key that is not there changes nothing") {
-    cache.erase("gk:u::nobody");
+  SECTION("erase removes one record") {
+    cache.erase_user({"", "u-1"});
+    CHECK(cache.find_user({"", "u-1"}) == nullptr);
+    CHECK(cache.find_email({"", "a@b.c"}) != nullptr);
+    CHECK(cache.size() == 1);
+  }
+  SECTION("erasing what is not there changes nothing") {
+    cache.erase_user({"", "nobody"});
+    cache.erase_lead({"", "a@b.c"});
+    cache.erase_link({"", "x@y.z"});
     CHECK(cache.size() == 2);
   }
-  SECTION("clear removes every key and is not an eviction") {
+  SECTION("clear removes everything and is not an eviction") {
     cache.clear();
     CHECK(cache.size() == 0);
-    CHECK(cache.find("gk:u::u-1") == nullptr);
+    CHECK(cache.find_user({"", "u-1"}) == nullptr);
     CHECK(cache.evictions() == 0);
   }
 }
 
-TEST_CASE("cache: an absent key is cached as an empty entry", "[cache]") {
+TEST_CASE("cache: an absent record is cached as an empty entry", "[cache]") {
   // Most people never opt out; remembering "no such key" is what saves the round trip.
-  StatusCache cache(10);
-  cache.insert("gk:u::u-1", CachedStatus{});
+  PersonCache cache(10);
+  cache.put_user({"", "u-1"}, OptOutRecord{});
+  cache.put_link({"", "a@b.c"}, "");
 
-  const CachedStatus* hit = cache.find("gk:u::u-1");
-  REQUIRE(hit != nullptr);
-  CHECK(hit->record == OptOutRecord{});
-  CHECK(hit->linked_user.empty());
+  REQUIRE(cache.find_user({"", "u-1"}) != nullptr);
+  CHECK(*cache.find_user({"", "u-1"}) == OptOutRecord{});
+  REQUIRE(cache.find_email({"", "a@b.c"}) != nullptr);
+  CHECK(cache.find_email({"", "a@b.c"})->link_known);
+  CHECK(cache.find_email({"", "a@b.c"})->linked_user.empty());
 }
 
-TEST_CASE("cache: inserting an existing key overwrites it without evicting", "[cache]") {
-  StatusCache cache(2);
-  cache.insert("a", opted_out_of_all());
-  cache.insert("b", CachedStatus{});
+TEST_CASE("cache: writing a known record overwrites it without evicting", "[cache]") {
+  PersonCache cache(2);
+  cache.put_user({"", "a"}, opted_out_of_all());
+  cache.put_link({"", "b@c.d"}, "x");
 
-  cache.insert("a", linked_to("u-9"));
+  cache.put_user({"", "a"}, OptOutRecord{});
+  cache.put_link({"", "b@c.d"}, "u-9");
 
   CHECK(cache.size() == 2);
   CHECK(cache.evictions() == 0);
-  REQUIRE(cache.find("a") != nullptr);
-  CHECK_FALSE(cache.find("a")->record.all);
-  CHECK(cache.find("a")->linked_user == "u-9");
-  CHECK(cache.find("b") != nullptr);
+  REQUIRE(cache.find_user({"", "a"}) != nullptr);
+  CHECK_FALSE(cache.find_user({"", "a"})->all);
+  CHECK(cache.find_email({"", "b@c.d"})->linked_user == "u-9");
 }
 
-TEST_CASE("cache: never holds more than max_entries and counts each eviction", "[cache]") {
-  StatusCache cache(3);
+TEST_CASE("cache: never holds more than max_entries keys and counts each eviction", "[cache]") {
+  PersonCache cache(3);
   CHECK(cache.max_entries() == 3);
 
   for (int i = 0; i < 100; ++i) {
-    const std::string key = "gk:u::u-" + std::to_string(i);
-    cache.insert(key, CachedStatus{});
-    INFO("after inserting " << key);
+    const std::string id = "u-" + std::to_string(i);
+    const std::string email = id + "@x.y";
+    cache.put_user({"", id}, OptOutRecord{});
+    cache.put_lead({"", email}, OptOutRecord{});
+    cache.put_link({"", email}, id);
+    INFO("after writing " << id);
     CHECK(cache.size() <= 3);
-    // The newest entry is never the victim: it is what the caller is about to use.
-    CHECK(cache.find(key) != nullptr);
+    // The entry being written is never the victim: it is what the caller is about to use.
+    const EmailEntry* e = cache.find_email({"", email});
+    REQUIRE(e != nullptr);
+    CHECK(e->lead_known);
+    CHECK(e->link_known);
   }
   CHECK(cache.size() == 3);
-  CHECK(cache.evictions() == 97);
+  CHECK(cache.evictions() == 297);
+
+  SECTION("a smaller bound evicts down to it at once") {
+    cache.set_max_entries(1);
+    CHECK(cache.size() == 1);
+    CHECK(cache.evictions() == 299);
+  }
+}
+
+TEST_CASE("cache: a large cache evicts in bulk and stays within its bound", "[cache]") {
+  PersonCache cache(1000);
+  for (int i = 0; i < 20000; ++i) {
+    cache.put_user({"bu", "u-" + std::to_string(i)}, OptOutRecord{});
+    REQUIRE(cache.size() <= 1000);
+  }
+  CHECK(cache.size() + cache.evictions() == 20000);
+  CHECK(cache.find_user({"bu", "u-19999"}) != nullptr);
 }
 
 TEST_CASE("cache: max_entries 0 caches nothing", "[cache]") {
-  StatusCache cache(0);
-  cache.insert("gk:u::u-1", opted_out_of_all());
-  cache.insert("gk:u::u-2", opted_out_of_all());
+  PersonCache cache(0);
+  cache.put_user({"", "u-1"}, opted_out_of_all());
+  cache.put_lead({"", "a@b.c"}, opted_out_of_all());
+  cache.put_link({"", "a@b.c"}, "u-1");
 
   CHECK(cache.size() == 0);
-  CHECK(cache.find("gk:u::u-1") == nullptr);
+  CHECK(cache.find_user({"", "u-1"}) == nullptr);
+  CHECK(cache.find_email({"", "a@b.c"}) == nullptr);
   CHECK(cache.evictions() == 0);
 }
 
