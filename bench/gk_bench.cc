@@ -8,6 +8,7 @@
 
 #include "bench/cluster_bench.h"
 #include "bench/forwarder.h"
+#include "bench/links_bench.h"
 #include "bench/propagation.h"
 #include "bench/scenarios.h"
 #include "bench/sigkill.h"
@@ -23,6 +24,7 @@ constexpr const char* kUsage =
        gk-bench soak [MINUTES [RATE [RESTART_EVERY_S]]]
        gk-bench propagation [TRIALS] [--cluster] [--json]
        gk-bench cluster [--quick] [--json]
+       gk-bench links [--quick] [--json]
        gk-bench sigkill
        gk-bench forwarder IN OUT
 
@@ -37,6 +39,7 @@ p50/p99/p999 end-to-end latency, and the ratios gatekeeper/baseline.
   paced          warm at a fixed 100,000 msg/s, for latency
   warm-1m        realistic header over 1,000,000 people, the product's default config
   transactional  warm, every message realtime transactional
+  topic          warm, campaign.topic on every message (on request; compare with warm)
   --quick       a tenth of the messages (a smoke run, not for the record)
   --runs N      runs per scenario (default 3; the medians need at least 3)
   --json        print the results as JSON on stdout (progress stays on stderr)
@@ -49,6 +52,9 @@ cluster: two gatekeepers loaded at the same time, each by its own sender, once o
 redis-server and once on a Redis Cluster of 3 primaries: warm (cached people) and cold
 (every message a store read); aggregate msg/s, CPU, p50/p99, each sidecar's figures and the
 cluster/single ratio. --quick: a tenth of the messages.
+
+links: unsubscribe links issued per second by POST /unsubscribe-links (1000 a call, two
+client threads), and token sealing alone. --quick: a tenth of the calls.
 )";
 
 // The words after the command: --json always, and those of `allowed` among --quick, --cluster,
@@ -110,6 +116,11 @@ int main(int argc, char** argv) {
     const auto f = parse_flags(argc, argv, 2, "TRIALS --cluster");
     if (!f || f->help) return usage(f.has_value());
     return run_propagation(f->trials, f->cluster, f->json);
+  }
+  if (command == "links") {
+    const auto f = parse_flags(argc, argv, 2, "--quick");
+    if (!f || f->help) return usage(f.has_value());
+    return run_links_bench(f->quick, f->json);
   }
   if (command == "cluster") {
     const auto f = parse_flags(argc, argv, 2, "--quick");

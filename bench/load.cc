@@ -35,13 +35,14 @@ std::string person_email(std::uint64_t person) {
 }
 
 std::string make_header(std::uint64_t index, std::uint64_t person, bool transactional,
-                        HeaderKind kind) {
+                        HeaderKind kind, const std::string& topic) {
   char id[32];
   std::snprintf(id, sizeof(id), "msg-%012llu", static_cast<unsigned long long>(index));
   const std::string email = person_email(person);
   client::HeaderBuilder header;
   header.id(id).channel("MAIL").user_id(person_id(person)).bu("retail-eu").to(email);
   if (kind == HeaderKind::kRealistic) header.email(email);
+  if (!topic.empty()) header.topic(topic);
   return header
       .campaign(transactional ? "password-reset" : "winter-newsletter-2026",
                 transactional ? client::CampaignType::kRealtime : client::CampaignType::kBatch,
@@ -124,7 +125,7 @@ LoadResult run_load(zmq::context_t& ctx, const LoadSpec& spec,
     headers.reserve(pool);
     for (std::uint64_t i = 0; i < pool; ++i) {
       std::swap(people[i], people[i + rng() % (spec.people - i)]);
-      headers.push_back(make_header(i, people[i], spec.transactional, spec.header));
+      headers.push_back(make_header(i, people[i], spec.transactional, spec.header, spec.topic));
     }
   }
   std::string payload(spec.payload_bytes, 'x');

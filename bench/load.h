@@ -23,6 +23,7 @@ struct LoadSpec {
   bool sequential_people = false;  // person i for message i (cold: nobody seen twice)
   bool transactional = false;
   HeaderKind header = HeaderKind::kRealistic;
+  std::string topic;  // campaign.topic on every message when not empty
   std::uint64_t rate = 0;
   std::size_t payload_bytes = 512;
   std::string ingress;
@@ -45,7 +46,7 @@ struct LoadResult {
 // The candidate header of message `index` for person `person`: ~200 bytes of msgpack,
 // realistic keys, the send time travels in the payload's first 8 bytes instead.
 std::string make_header(std::uint64_t index, std::uint64_t person, bool transactional,
-                        HeaderKind kind);
+                        HeaderKind kind, const std::string& topic = {});
 std::string person_id(std::uint64_t person);
 std::string person_email(std::uint64_t person);
 
