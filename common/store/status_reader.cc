@@ -4,8 +4,6 @@
 #include <chrono>
 #include <limits>
 
-#include "common/store/keys.h"
-
 namespace gk {
 
 namespace {
@@ -24,6 +22,7 @@ bool is_message(const redisReply* r) {
 StatusReader::StatusReader(const RedisConfig& redis, const CacheConfig& cache,
                            const ChannelRegistry& channels)
     : redis_(redis),
+      keys_(redis),
       cache_enabled_(cache.enabled),
       channels_(channels),
       cache_(cache.enabled ? cache.max_entries : 0),
@@ -69,10 +68,14 @@ bool StatusReader::open_link(const std::string& node, Link& link, std::string& e
   // slot can move) and costs the server a table entry per key read, which it caps
   // (tracking-table-max-keys) by announcing keys that never changed.
   const std::string id_text = std::to_string(id->integer);
-  const std::string user = redis_.key_prefix + "u:", lead = redis_.key_prefix + "l:",
-                    link_prefix = redis_.key_prefix + "id:";
-  auto tracking = link.tracker->command({"CLIENT", "TRACKING", "on", "REDIRECT", id_text, "BCAST",
-                                         "PREFIX", user, "PREFIX", lead, "PREFIX", link_prefix});
+  std::vector<std::string_view> tracking_args = {"CLIENT",   "TRACKING", "on",
+                                                 "REDIRECT", id_text,    "BCAST"};
+  const std::vector<std::string> prefixes = keys_.tracking_prefixes();
+  for (const std::string& prefix : prefixes) {
+    tracking_args.push_back("PREFIX");
+    tracking_args.push_back(prefix);
+  }
+  auto tracking = link.tracker->command(tracking_args);
   if (!tracking || tracking->type == REDIS_REPLY_ERROR) {
     error = node + ": CLIENT TRACKING: " +
             (tracking ? describe_reply(tracking.get()) : link.tracker->error());
@@ -194,23 +197,22 @@ const CachedStatus* StatusReader::find(std::string_view key) const noexcept {
 
 bool StatusReader::resolve(const PersonRef& person, OptOutRecord& out) {
   out = OptOutRecord{};
-  const std::string_view prefix = redis_.key_prefix;
   if (!person.user_id.empty()) {
-    user_key(key_, prefix, person.bu, person.user_id);
+    keys_.user(key_, person.bu, person.user_id);
     const CachedStatus* s = find(key_);
     if (s == nullptr) return ++stats_.misses, false;
     out |= s->record;
   }
   if (!person.email.empty()) {
-    lead_key(key_, prefix, person.bu, person.email);
+    keys_.lead(key_, person.bu, person.email);
     const CachedStatus* lead = find(key_);
     if (lead == nullptr) return ++stats_.misses, false;
     out |= lead->record;
-    link_key(key_, prefix, person.bu, person.email);
+    keys_.link(key_, person.bu, person.email);
     const CachedStatus* link = find(key_);
     if (link == nullptr) return ++stats_.misses, false;
     if (!link->linked_user.empty() && link->linked_user != person.user_id) {
-      user_key(key_, prefix, person.bu, link->linked_user);
+      keys_.user(key_, person.bu, link->linked_user);
       const CachedStatus* linked = find(key_);
       if (linked == nullptr) return ++stats_.misses, false;
       out |= linked->record;
@@ -228,18 +230,17 @@ void StatusReader::want_key(std::string_view key, std::string_view bu, bool link
 }
 
 void StatusReader::want(const PersonRef& person) {
-  const std::string_view prefix = redis_.key_prefix;
   if (!person.user_id.empty()) {
-    user_key(key_, prefix, person.bu, person.user_id);
+    keys_.user(key_, person.bu, person.user_id);
     want_key(key_, person.bu, false);
   }
   if (!person.email.empty()) {
-    lead_key(key_, prefix, person.bu, person.email);
+    keys_.lead(key_, person.bu, person.email);
     want_key(key_, person.bu, false);
-    link_key(key_, prefix, person.bu, person.email);
+    keys_.link(key_, person.bu, person.email);
     if (const CachedStatus* link = find(key_)) {
       if (!link->linked_user.empty()) {
-        user_key(key_, prefix, person.bu, link->linked_user);
+        keys_.user(key_, person.bu, link->linked_user);
         want_key(key_, person.bu, false);
       }
     } else {
@@ -318,7 +319,7 @@ bool StatusReader::fetch_round(std::vector<Wanted>& round, std::string& error) {
     ++stats_.keys_fetched;
     if (w.link && !value.linked_user.empty()) {
       std::string user;
-      user_key(user, redis_.key_prefix, w.bu, value.linked_user);
+      keys_.user(user, w.bu, value.linked_user);
       want_key(user, w.bu, false);
     }
     if (keep) {

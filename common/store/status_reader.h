@@ -8,11 +8,12 @@
 #include <unordered_set>
 #include <vector>
 
-#include "common/rules/channels.h"
 #include "common/config/config.h"
-#include "common/rules/optout_record.h"
 #include "common/redis/redis_connection.h"
 #include "common/redis/redis_router.h"
+#include "common/rules/channels.h"
+#include "common/rules/optout_record.h"
+#include "common/store/key_schema.h"
 #include "common/store/status_cache.h"
 
 namespace gk {
@@ -107,6 +108,7 @@ class StatusReader {
   void store(std::string_view key, CachedStatus value);
 
   const RedisConfig redis_;
+  const KeySchema keys_;
   const bool cache_enabled_;
   const ChannelRegistry& channels_;
   RedisRouter::Ptr lookup_;

@@ -2,15 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
-#include "common/store/keys.h"
-
 namespace gk {
 
 StatusService::StatusService(const Config& config, zmq::context_t& context,
                              ManagementMetrics& metrics)
     : config_(config),
       metrics_(metrics),
-      stream_key_(config.redis.key_prefix + "events"),
+      keys_(config.redis),
       stream_maxlen_(std::to_string(config.redis.events_stream_maxlen)),
       // One per HTTP worker plus the event consumer: idle connections beyond that would
       // only be held open for nothing.
@@ -128,7 +126,7 @@ std::optional<StatusService::Fields> StatusService::read_user(std::string_view b
                                                               std::string_view external_id,
                                                               std::string& error) {
   std::string key;
-  user_key(key, config_.redis.key_prefix, bu, external_id);
+  keys_.user(key, bu, external_id);
   return read_hash(key, error);
 }
 
@@ -138,7 +136,7 @@ std::optional<StatusService::Fields> StatusService::read_person(std::string_view
                                                                 std::string& error) {
   if (!external_id.empty() || email.empty()) return read_user(bu, external_id, error);
   std::string key;
-  link_key(key, config_.redis.key_prefix, bu, email);
+  keys_.link(key, bu, email);
   auto linked =
       run("read", error, [&](RedisRouter& conn, std::string& err) -> std::optional<std::string> {
         auto reply = conn.command(key, {"GET", key});
@@ -153,7 +151,7 @@ std::optional<StatusService::Fields> StatusService::read_person(std::string_view
       });
   if (!linked) return std::nullopt;
   if (!linked->empty()) return read_user(bu, *linked, error);
-  lead_key(key, config_.redis.key_prefix, bu, email);
+  keys_.lead(key, bu, email);
   return read_hash(key, error);
 }
 
@@ -179,8 +177,7 @@ std::optional<StatusService::Fields> StatusService::read_hash(const std::string&
 std::optional<std::vector<nlohmann::json>> StatusService::history(bool lead, std::string_view bu,
                                                                   std::string_view who,
                                                                   std::string& error) {
-  const std::string key =
-      history_key(config_.redis.key_prefix, !config_.redis.cluster.empty(), lead, bu, who);
+  const std::string key = keys_.history(lead, bu, who);
   using Entries = std::vector<nlohmann::json>;
   return run("read", error, [&](RedisRouter& conn, std::string& err) -> std::optional<Entries> {
     auto reply = conn.command(key, {"LRANGE", key, "0", "-1"});
@@ -233,14 +230,14 @@ void StatusService::publish(const SystemEvent& original) {
 
 void StatusService::append_to_stream(const SystemEvent& event) {
   const auto fields = stream_fields(event);
-  std::vector<std::string_view> args = {"XADD", stream_key_, "MAXLEN", "~", stream_maxlen_, "*"};
+  std::vector<std::string_view> args = {"XADD", keys_.events(), "MAXLEN", "~", stream_maxlen_, "*"};
   for (const auto& [k, v] : fields) {
     args.push_back(k);
     args.push_back(v);
   }
   std::string error;
   const auto id = run("stream", error, [&](RedisRouter& conn, std::string& err) {
-    auto reply = conn.command(stream_key_, args);
+    auto reply = conn.command(keys_.events(), args);
     if (reply && reply->type == REDIS_REPLY_STRING) {
       return std::optional<std::string>(std::in_place, reply->str, reply->len);
     }

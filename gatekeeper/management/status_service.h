@@ -11,11 +11,12 @@
 #include <zmq.hpp>
 
 #include "common/config/config.h"
-#include "common/redis/redis_router.h"
-#include "common/store/status_script.h"
 #include "common/protocol/system_event.h"
-#include "gatekeeper/ops/log_limiter.h"
+#include "common/redis/redis_router.h"
+#include "common/store/key_schema.h"
+#include "common/store/status_script.h"
 #include "gatekeeper/management/management_metrics.h"
+#include "gatekeeper/ops/log_limiter.h"
 
 namespace gk {
 
@@ -94,7 +95,7 @@ class StatusService {
 
   const Config& config_;
   ManagementMetrics& metrics_;
-  const std::string stream_key_;
+  const KeySchema keys_;
   const std::string stream_maxlen_;
   const std::size_t pool_max_;
 

@@ -9,7 +9,7 @@
 
 #include <prometheus/registry.h>
 
-#include "common/store/keys.h"
+#include "common/store/key_schema.h"
 #include "common/store/status_reader.h"
 #include "common/store/status_script.h"
 #include "gatekeeper/management/status_service.h"
@@ -103,7 +103,7 @@ struct WriteRig {
   long long integer(const std::vector<std::string>& cmd) { return store.command(cmd)->integer; }
   // A person's history key in the layout of this store.
   std::string hkey(bool lead, const std::string& bu, const std::string& who) const {
-    return history_key(config.key_prefix, Store::kCluster, lead, bu, who);
+    return KeySchema(config.key_prefix, Store::kCluster).history(lead, bu, who);
   }
   std::vector<json> history(const std::string& key) {
     auto r = store.command({"LRANGE", key, "0", "-1"});
