@@ -5,7 +5,6 @@
 #include <limits>
 
 #include "common/rules/identity.h"
-#include "common/store/keys.h"
 
 namespace gk {
 
@@ -25,6 +24,7 @@ bool is_message(const redisReply* r) {
 StatusReader::StatusReader(const RedisConfig& redis, const CacheConfig& cache,
                            const ChannelRegistry& channels)
     : redis_(redis),
+      keys_(redis),
       cache_enabled_(cache.enabled),
       channels_(channels),
       cache_(cache.enabled ? cache.max_entries : 0),
@@ -70,10 +70,14 @@ bool StatusReader::open_link(const std::string& node, Link& link, std::string& e
   // slot can move) and costs the server a table entry per key read, which it caps
   // (tracking-table-max-keys) by announcing keys that never changed.
   const std::string id_text = std::to_string(id->integer);
-  const std::string user = redis_.key_prefix + "u:", lead = redis_.key_prefix + "l:",
-                    link_prefix = redis_.key_prefix + "id:";
-  auto tracking = link.tracker->command({"CLIENT", "TRACKING", "on", "REDIRECT", id_text, "BCAST",
-                                         "PREFIX", user, "PREFIX", lead, "PREFIX", link_prefix});
+  std::vector<std::string_view> tracking_args = {"CLIENT",   "TRACKING", "on",
+                                                 "REDIRECT", id_text,    "BCAST"};
+  const std::vector<std::string> prefixes = keys_.tracking_prefixes();
+  for (const std::string& prefix : prefixes) {
+    tracking_args.push_back("PREFIX");
+    tracking_args.push_back(prefix);
+  }
+  auto tracking = link.tracker->command(tracking_args);
   if (!tracking || tracking->type == REDIS_REPLY_ERROR) {
     error = node + ": CLIENT TRACKING: " +
             (tracking ? describe_reply(tracking.get()) : link.tracker->error());
@@ -189,16 +193,13 @@ bool StatusReader::drain_invalidations(std::size_t index) {
 }
 
 void StatusReader::invalidate(std::string_view key) noexcept {
-  const std::string_view prefix = redis_.key_prefix;
-  if (key.substr(0, prefix.size()) != prefix) return;
-  key.remove_prefix(prefix.size());
   Part part;
-  if (key.starts_with("u:")) {
-    part = Part::kUser, key.remove_prefix(2);
-  } else if (key.starts_with("l:")) {
-    part = Part::kLead, key.remove_prefix(2);
-  } else if (key.starts_with("id:")) {
-    part = Part::kLink, key.remove_prefix(3);
+  if (key.starts_with(keys_.user_prefix())) {
+    part = Part::kUser, key.remove_prefix(keys_.user_prefix().size());
+  } else if (key.starts_with(keys_.lead_prefix())) {
+    part = Part::kLead, key.remove_prefix(keys_.lead_prefix().size());
+  } else if (key.starts_with(keys_.link_prefix())) {
+    part = Part::kLink, key.remove_prefix(keys_.link_prefix().size());
   } else {
     return;
   }
@@ -263,19 +264,18 @@ bool StatusReader::resolve(const PersonRef& person, OptOutRecord& out) {
 }
 
 void StatusReader::want_part(Part part, std::string_view bu, std::string_view id) {
-  const std::string_view prefix = redis_.key_prefix;
   switch (part) {
     case Part::kUser:
       if (find_user({bu, id}) != nullptr) return;
-      user_key(key_, prefix, bu, id);
+      keys_.user(key_, bu, id);
       break;
     case Part::kLead:
       if (find_lead({bu, id}) != nullptr) return;
-      lead_key(key_, prefix, bu, id);
+      keys_.lead(key_, bu, id);
       break;
     case Part::kLink:
       if (find_link({bu, id}) != nullptr) return;
-      link_key(key_, prefix, bu, id);
+      keys_.link(key_, bu, id);
       break;
   }
   auto [it, inserted] = wanted_keys_.emplace(key_);
@@ -286,7 +286,7 @@ void StatusReader::want_part(Part part, std::string_view bu, std::string_view id
 void StatusReader::want(const PersonRef& person) {
   if (!person.user_id.empty()) want_part(Part::kUser, person.bu, person.user_id);
   if (!person.email.empty()) {
-    const std::string email = lower_email(person.email);
+    const std::string email = normalize_email(person.email);
     want_part(Part::kLead, person.bu, email);
     if (const std::string* link = find_link({person.bu, email})) {
       if (!link->empty()) want_part(Part::kUser, person.bu, *link);

@@ -13,6 +13,7 @@
 #include "common/redis/redis_router.h"
 #include "common/rules/channels.h"
 #include "common/rules/optout_record.h"
+#include "common/store/key_schema.h"
 #include "common/store/person_cache.h"
 
 namespace gk {
@@ -112,6 +113,7 @@ class StatusReader {
   // Forgets what an invalidated Redis key held; keys outside the layout are ignored.
   void invalidate(std::string_view key) noexcept;
   const RedisConfig redis_;
+  const KeySchema keys_;
   const bool cache_enabled_;
   const ChannelRegistry& channels_;
   RedisRouter::Ptr lookup_;

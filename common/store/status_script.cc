@@ -4,10 +4,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/store/keys.h"
-#include "common/redis/lua_script.h"
-#include "common/store/status_write_cluster.h"
 #include "common/protocol/system_event.h"
+#include "common/redis/lua_script.h"
+#include "common/rules/identity.h"
+#include "common/store/key_schema.h"
+#include "common/store/status_write_cluster.h"
 
 namespace gk {
 
@@ -19,18 +20,23 @@ namespace {
 // script from the link it reads, so they cannot be declared up front: this is the single
 // server's path; a cluster takes the steps of status_write_cluster.cc instead.
 constexpr std::string_view kScript = R"lua(
--- ARGV: prefix, bu, external id, email (lower-case), field ('' = link only), value '1'/'0',
+-- ARGV: bu, external id, email (lower-case), field ('' = link only), value '1'/'0',
 --       ts (ms), history length, history entry head (JSON text ending in a comma),
---       horizon (the writer's now + changes.max_future_ms), emails linked per user at most
-local prefix, bu, id, email = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local field, value, ts_text = ARGV[5], ARGV[6], ARGV[7]
-local ts, keep, entry_head = tonumber(ARGV[7]), tonumber(ARGV[8]), ARGV[9]
-horizon = tonumber(ARGV[10]) or horizon
-local max_links = tonumber(ARGV[11]) or 100
+--       horizon (the writer's now + changes.max_future_ms), emails linked per user at most,
+--       then the key prefixes of the KeySchema: user, lead, linked emails, link, user
+--       history, lead history (each key is its prefix .. bu .. ':' .. id or email)
+local bu, id, email = ARGV[1], ARGV[2], ARGV[3]
+local field, value, ts_text = ARGV[4], ARGV[5], ARGV[6]
+local ts, keep, entry_head = tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8]
+horizon = tonumber(ARGV[9]) or horizon
+local max_links = tonumber(ARGV[10]) or 100
+local user_prefix, lead_prefix, emails_prefix = ARGV[11], ARGV[12], ARGV[13]
+local link_prefix, user_history_prefix, lead_history_prefix = ARGV[14], ARGV[15], ARGV[16]
 
-local function user_key(uid) return prefix .. 'u:' .. bu .. ':' .. uid end
-local function lead_key(mail) return prefix .. 'l:' .. bu .. ':' .. mail end
-local function emails_key(uid) return prefix .. 'ue:' .. bu .. ':' .. uid end
+local function user_key(uid) return user_prefix .. bu .. ':' .. uid end
+local function lead_key(mail) return lead_prefix .. bu .. ':' .. mail end
+local function emails_key(uid) return emails_prefix .. bu .. ':' .. uid end
+local function link_key(mail) return link_prefix .. bu .. ':' .. mail end
 
 -- Moves a lead's statuses into its user (merge_fields), then deletes the lead so no stale
 -- second record is left behind.
@@ -46,10 +52,10 @@ local function link(uid, mail)
      redis.call('SCARD', emails_key(uid)) >= max_links then
     return false
   end
-  local link_key = prefix .. 'id:' .. bu .. ':' .. mail
-  local previous = redis.call('GET', link_key)
+  local key = link_key(mail)
+  local previous = redis.call('GET', key)
   if previous ~= uid then
-    redis.call('SET', link_key, uid)
+    redis.call('SET', key, uid)
     if previous and previous ~= '' then redis.call('SREM', emails_key(previous), mail) end
   end
   redis.call('SADD', emails_key(uid), mail)
@@ -72,7 +78,7 @@ local refused = false
 if id ~= '' then
   if email ~= '' then refused = not link(id, email) end
 else
-  local linked = redis.call('GET', prefix .. 'id:' .. bu .. ':' .. email)
+  local linked = redis.call('GET', link_key(email))
   if linked and linked ~= '' then
     id = linked
     refused = not link(id, email)
@@ -80,10 +86,10 @@ else
 end
 if id ~= '' then
   target = user_key(id)
-  history = prefix .. 'h:u:' .. bu .. ':' .. id
+  history = user_history_prefix .. bu .. ':' .. id
 else
   target = lead_key(email)
-  history = prefix .. 'h:l:' .. bu .. ':' .. email
+  history = lead_history_prefix .. bu .. ':' .. email
 end
 if field == '' then return {0, 0, refused and 1 or 0} end
 
@@ -140,6 +146,13 @@ EpochMs clamp_change_time(EpochMs ts, EpochMs received, EpochMs now, EpochMs max
   return received > 0 && received <= horizon ? received : now;
 }
 
+std::vector<std::string> status_script_sources() {
+  std::vector<std::string> out = cluster_status_script_sources();
+  out.emplace_back(lua_status_prelude());
+  out.emplace_back(kScript);
+  return out;
+}
+
 std::optional<StatusWriteResult> parse_status_reply(const redisReply* reply, bool value,
                                                     std::string& error) {
   const auto integer_at = [&](std::size_t i) {
@@ -171,21 +184,25 @@ std::optional<StatusWriteResult> run_status_script(RedisRouter& redis, const Red
   const EpochMs horizon = now + limits.max_future_ms;
   const std::string head = w.field.empty() ? std::string() : entry_head(w);
   require_key_business_unit(w.bu);  // the scripts build <prefix>u:<bu>:... themselves
+  // Cheap next to the round trip, and keeps the layout with the schema rather than with
+  // every caller.
+  const KeySchema keys(config.key_prefix, redis.cluster());
   std::optional<StatusWriteResult> result;
   if (redis.cluster()) {
-    result = run_cluster_status_write(redis, config, w, head, horizon, limits.max_emails_per_user,
-                                      error);
+    result = run_cluster_status_write(redis, config, keys, w, head, horizon,
+                                      limits.max_emails_per_user, error);
   } else {
-    const std::string email = lower_email(w.email);
+    const std::string email = normalize_email(w.email);
     const std::string ts = std::to_string(w.ts);
     const std::string keep = std::to_string(config.history_length);
     const std::string horizon_text = std::to_string(horizon);
     const std::string max_links = std::to_string(limits.max_emails_per_user);
-    auto reply =
-        single_server_script().run(redis, {},
-                                   {config.key_prefix, w.bu, w.external_id, email, w.field,
-                                    w.value ? "1" : "0", ts, keep, head, horizon_text, max_links},
-                                   error);
+    auto reply = single_server_script().run(
+        redis, {},
+        {w.bu, w.external_id, email, w.field, w.value ? "1" : "0", ts, keep, head, horizon_text,
+         max_links, keys.user_prefix(), keys.lead_prefix(), keys.linked_emails_prefix(),
+         keys.link_prefix(), keys.user_history_prefix(), keys.lead_history_prefix()},
+        error);
     if (reply) result = parse_status_reply(reply.get(), w.value, error);
   }
   if (result) {

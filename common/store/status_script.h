@@ -3,6 +3,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/config/config.h"
 #include "common/redis/redis_connection.h"
@@ -63,6 +64,10 @@ EpochMs clamp_change_time(EpochMs ts, EpochMs received, EpochMs now, EpochMs max
 std::optional<StatusWriteResult> run_status_script(RedisRouter& redis, const RedisConfig& config,
                                                    const StatusWrite& write, std::string& error,
                                                    const StatusLimits& limits = {});
+
+// The text of every Lua script a status write runs (single server and cluster), for the test
+// that they spell no key kind themselves but take the prefixes from the KeySchema.
+std::vector<std::string> status_script_sources();
 
 // The scripts' reply {old, applied[, link refused]} as a result.
 std::optional<StatusWriteResult> parse_status_reply(const redisReply* reply, bool value,

@@ -2,8 +2,8 @@
 
 #include <vector>
 
-#include "common/store/keys.h"
 #include "common/redis/lua_script.h"
+#include "common/rules/identity.h"
 
 namespace gk {
 
@@ -100,10 +100,10 @@ constexpr int kMergeAttempts = 3;
 // Whether linking `email` to `uid` would take the user past `max_links` emails. Not atomic
 // with the SADD that follows: writers racing on one user can overshoot by their number,
 // which keeps the set bounded all the same.
-std::optional<bool> link_refused(RedisRouter& redis, const RedisConfig& config, std::string_view bu,
+std::optional<bool> link_refused(RedisRouter& redis, const KeySchema& keys, std::string_view bu,
                                  const std::string& uid, const std::string& email,
                                  std::size_t max_links, std::string& error) {
-  const std::string emails = linked_emails_key(config.key_prefix, bu, uid);
+  const std::string emails = keys.linked_emails(bu, uid);
   auto member =
       checked(redis.command(emails, {"SISMEMBER", emails, email}), redis, "SISMEMBER", error);
   if (!member) return std::nullopt;
@@ -113,14 +113,13 @@ std::optional<bool> link_refused(RedisRouter& redis, const RedisConfig& config, 
   return size->type == REDIS_REPLY_INTEGER && static_cast<std::size_t>(size->integer) >= max_links;
 }
 
-bool link(RedisRouter& redis, const RedisConfig& config, std::string_view bu,
-          const std::string& uid, const std::string& email, const std::string& horizon,
-          std::string& error) {
+bool link(RedisRouter& redis, const KeySchema& keys, std::string_view bu, const std::string& uid,
+          const std::string& email, const std::string& horizon, std::string& error) {
   std::string link, lead, user;
-  link_key(link, config.key_prefix, bu, email);
-  lead_key(lead, config.key_prefix, bu, email);
-  user_key(user, config.key_prefix, bu, uid);
-  const std::string emails = linked_emails_key(config.key_prefix, bu, uid);
+  keys.link(link, bu, email);
+  keys.lead(lead, bu, email);
+  keys.user(user, bu, uid);
+  const std::string emails = keys.linked_emails(bu, uid);
 
   auto previous = checked(redis.command(link, {"GET", link}), redis, "GET link", error);
   if (!previous) return false;
@@ -146,7 +145,7 @@ bool link(RedisRouter& redis, const RedisConfig& config, std::string_view bu,
     // Readers by email now find the user, which already holds the lead's statuses.
     if (!checked(redis.command(link, {"SET", link, uid}), redis, "SET link", error)) return false;
     if (!before.empty()) {
-      const std::string old_emails = linked_emails_key(config.key_prefix, bu, before);
+      const std::string old_emails = keys.linked_emails(bu, before);
       if (!checked(redis.command(old_emails, {"SREM", old_emails, email}), redis, "SREM", error)) {
         return false;
       }
@@ -167,25 +166,29 @@ bool link(RedisRouter& redis, const RedisConfig& config, std::string_view bu,
 
 }  // namespace
 
+std::vector<std::string> cluster_status_script_sources() {
+  return {std::string(kApply), std::string(kMerge), std::string(kDeleteIfSame)};
+}
+
 std::optional<StatusWriteResult> run_cluster_status_write(
-    RedisRouter& redis, const RedisConfig& config, const StatusWrite& w,
+    RedisRouter& redis, const RedisConfig& config, const KeySchema& keys, const StatusWrite& w,
     std::string_view entry_head, EpochMs horizon, std::size_t max_links, std::string& error) {
-  const std::string email = lower_email(w.email);
+  const std::string email = normalize_email(w.email);
   const std::string horizon_text = std::to_string(horizon);
   std::string uid = w.external_id;
   if (uid.empty() && !email.empty()) {
     std::string link;
-    link_key(link, config.key_prefix, w.bu, email);
+    keys.link(link, w.bu, email);
     auto linked = checked(redis.command(link, {"GET", link}), redis, "GET link", error);
     if (!linked) return std::nullopt;
     if (linked->type == REDIS_REPLY_STRING) uid.assign(linked->str, linked->len);
   }
   bool refused = false;
   if (!uid.empty() && !email.empty()) {
-    const auto over = link_refused(redis, config, w.bu, uid, email, max_links, error);
+    const auto over = link_refused(redis, keys, w.bu, uid, email, max_links, error);
     if (!over) return std::nullopt;
     refused = *over;
-    if (!refused && !link(redis, config, w.bu, uid, email, horizon_text, error)) {
+    if (!refused && !link(redis, keys, w.bu, uid, email, horizon_text, error)) {
       return std::nullopt;
     }
   }
@@ -198,12 +201,11 @@ std::optional<StatusWriteResult> run_cluster_status_write(
   const bool lead = uid.empty();
   std::string target;
   if (lead) {
-    lead_key(target, config.key_prefix, w.bu, email);
+    keys.lead(target, w.bu, email);
   } else {
-    user_key(target, config.key_prefix, w.bu, uid);
+    keys.user(target, w.bu, uid);
   }
-  const std::string history =
-      history_key(config.key_prefix, true, lead, w.bu, lead ? std::string_view(email) : uid);
+  const std::string history = keys.history(lead, w.bu, lead ? std::string_view(email) : uid);
   const std::string ts = std::to_string(w.ts);
   const std::string keep = std::to_string(config.history_length);
   const std::string_view value = w.value ? "1" : "0";
@@ -218,7 +220,7 @@ std::optional<StatusWriteResult> run_cluster_status_write(
   if (refused) {
     // Not linked, so readers by email alone look at the lead: an opt-out must be there too.
     std::string unlinked;
-    lead_key(unlinked, config.key_prefix, w.bu, email);
+    keys.lead(unlinked, w.bu, email);
     if (!checked(apply_script().run(redis, {unlinked},
                                     {w.field, value, ts, keep, "", "0", horizon_text}, error),
                  redis, "unlinked lead write", error)) {
@@ -228,12 +230,12 @@ std::optional<StatusWriteResult> run_cluster_status_write(
 
   // A lead of a linked email may have been written again since its merge (by another job):
   // the same change goes there too, so an Opt In cannot leave an older opt-out behind.
-  const std::string emails = linked_emails_key(config.key_prefix, w.bu, uid);
+  const std::string emails = keys.linked_emails(w.bu, uid);
   auto members = checked(redis.command(emails, {"SMEMBERS", emails}), redis, "SMEMBERS", error);
   if (!members) return std::nullopt;
   for (const std::string& mail : strings_of(members.get())) {
     std::string other;
-    lead_key(other, config.key_prefix, w.bu, mail);
+    keys.lead(other, w.bu, mail);
     if (!checked(apply_script().run(redis, {other},
                                     {w.field, value, ts, keep, "", "1", horizon_text}, error),
                  redis, "linked lead write", error)) {

@@ -3,9 +3,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/config/config.h"
 #include "common/redis/redis_router.h"
+#include "common/store/key_schema.h"
 #include "common/store/status_script.h"
 
 namespace gk {
@@ -24,8 +26,11 @@ namespace gk {
 //  4. a user's change goes to every lead still present for its linked emails.
 // `entry_head` is the history entry without its last keys (see status_script.cc); a stored
 // time past `horizon` counts as older than any real change. `write.ts` is already clamped.
+// The text of the scripts above (status_script_sources() includes them).
+std::vector<std::string> cluster_status_script_sources();
+
 std::optional<StatusWriteResult> run_cluster_status_write(
-    RedisRouter& redis, const RedisConfig& config, const StatusWrite& write,
+    RedisRouter& redis, const RedisConfig& config, const KeySchema& keys, const StatusWrite& write,
     std::string_view entry_head, EpochMs horizon, std::size_t max_links, std::string& error);
 
 }  // namespace gk

@@ -1,12 +1,10 @@
 #pragma once
 
-#include <atomic>
-#include <chrono>
 #include <string>
 #include <vector>
 
-#include "common/rules/channels.h"
 #include "common/protocol/events.h"
+#include "common/rules/channels.h"
 #include "common/util/timestamp.h"
 #include "gatekeeper/management/management_metrics.h"
 #include "gatekeeper/management/status_service.h"
@@ -22,17 +20,8 @@ struct EventOutcome {
   bool link_refused = false;       // the email was not linked (identity.max_emails_per_user)
 };
 
-// How hard to try when the store fails: the HTTP API answers 503 at once and lets the
-// client retry; the events socket has no one to answer, so it retries with backoff.
-struct RetryPolicy {
-  int attempts = 1;
-  std::chrono::milliseconds initial_backoff{0};
-  std::chrono::milliseconds max_backoff{0};
-  const std::atomic<bool>* stop = nullptr;  // set: give up waiting at shutdown
-};
-
-// Turns a parsed event body into status writes and system events, the same for both ways
-// events arrive (ZeroMQ socket, POST /events). Events are applied in body order; the first
+// Turns a parsed event body into status changes (StatusService::apply), the same for both
+// ways events arrive (ZeroMQ socket, POST /events). Events are applied in body order; the first
 // store failure (after retries) stops the body, since later events may depend on it.
 class EventProcessor {
  public:
@@ -45,10 +34,6 @@ class EventProcessor {
                                     const RetryPolicy& retry);
 
  private:
-  std::optional<StatusWriteResult> write_with_retry(const StatusWrite& write,
-                                                    const RetryPolicy& retry);
-  void publish(const Identity& who, const Event& event, std::string_view name,
-               std::string_view channel, EpochMs ts, const EventOutcome& outcome);
   void count(const Event& event, std::string_view result);
 
   const ChannelRegistry& channels_;

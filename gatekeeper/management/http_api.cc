@@ -317,39 +317,20 @@ void HttpApi::put_status(const httplib::Request& req, httplib::Response& res,
                              std::string(body_key) + " must be true or false"}));
   }
   const bool value = it->get<bool>();
-  const EpochMs now = now_ms();
-  StatusWrite w;
-  w.bu = business_unit(req);
-  w.external_id = path_id(req);
-  w.field = field;
-  w.value = value;
-  w.ts = now;
-  w.received = now;
-  w.source = "api";
-  w.event = std::string(value ? on_event : off_event);
-  w.properties = "{}";
   std::string error;
-  const auto result = status_.write(w, error);
-  if (!result) return send_error(res, 503, kStoreUnavailable);
-
-  SystemEvent e;
-  e.event = w.event;
-  e.id = w.external_id;
-  e.bu = w.bu;
-  if (field != kBlacklistField) e.channel = field;
-  e.timestamp = result->ts;
-  e.source = "api";
-  e.changed = result->changed;
-  e.timestamp_clamped = result->timestamp_clamped;
-  status_.publish(e);
+  const auto applied = status_.apply(change_now(business_unit(req), path_id(req), {}, field, value,
+                                                "api", value ? on_event : off_event),
+                                     error);
+  if (!applied) return send_error(res, 503, kStoreUnavailable);
+  const StatusWriteResult& result = applied->write;
 
   // The stored value after the call: normally the one asked for; the old one if a change
   // with a later time (e.g. an event stamped in the future) was already stored.
-  json answer = {{body_key, result->applied ? value : result->old_value},
-                 {"changed", result->changed},
-                 {"applied", result->applied}};
+  json answer = {{body_key, result.applied ? value : result.old_value},
+                 {"changed", result.changed},
+                 {"applied", result.applied}};
   if (field != kBlacklistField) answer["channelType"] = field;
-  if (result->timestamp_clamped) answer["timestampClamped"] = true;
+  if (applied->timestamp_clamped) answer["timestampClamped"] = true;
   reply(res, 200, answer);
 }
 

@@ -4,6 +4,7 @@
 #include <map>
 #include <stdexcept>
 
+#include "common/protocol/events.h"
 #include "common/protocol/system_event.h"
 #include "common/rules/identity.h"
 #include "common/util/timestamp.h"
@@ -327,13 +328,14 @@ void LinkRoutes::post_one_click(const httplib::Request& req, httplib::Response& 
                 "link in a browser to change your preferences.");
   }
   const std::string field = scope_field(*link);
-  const Person who{link->bu, link->external_id, link->email};
   std::string error;
   const auto stored = status_.read_person(link->bu, link->external_id, link->email, error);
   if (!stored) return page(res, 503, "Try again later", "Please try again in a minute.");
   // Repeating the POST (mail clients retry) changes nothing more, not even the history.
   if (!stored_flag(*stored, field)) {
-    if (!change_status(status_, who, field, true, "one_click", error)) {
+    if (!status_.apply(change_now(link->bu, link->external_id, link->email, field, true,
+                                  "one_click", kOptOutEvent),
+                       error)) {
       return page(res, 503, "Try again later", "Please try again in a minute.");
     }
   }
@@ -374,9 +376,10 @@ void LinkRoutes::post_preferences(const httplib::Request& req, httplib::Response
       changes.emplace_back(topics.field(i), !receive);
     }
   }
-  const Person who{link->bu, link->external_id, link->email};
   for (const auto& [field, value] : changes) {
-    if (!change_status(status_, who, field, value, "preferences", error)) {
+    if (!status_.apply(change_now(link->bu, link->external_id, link->email, field, value,
+                                  "preferences", value ? kOptOutEvent : kOptInEvent),
+                       error)) {
       return page(res, 503, "Try again later", "Please try again in a minute.");
     }
   }

@@ -1,9 +1,6 @@
 #include "gatekeeper/management/preferences.h"
 
-#include "common/protocol/events.h"
-#include "common/protocol/system_event.h"
 #include "common/rules/optout_record.h"
-#include "common/util/timestamp.h"
 
 namespace gk {
 
@@ -54,41 +51,6 @@ nlohmann::json preferences_json(const ChannelRegistry& channels,
           {"optOutAll", all},
           {"channels", std::move(by_channel)},
           {"topics", std::move(by_topic)}};
-}
-
-std::optional<StatusWriteResult> change_status(StatusService& status, const Person& who,
-                                               const std::string& field, bool value,
-                                               std::string_view source, std::string& error) {
-  const EpochMs now = now_ms();
-  StatusWrite w;
-  w.bu = who.bu;
-  w.external_id = who.external_id;
-  w.email = who.email;
-  w.field = field;
-  w.value = value;
-  w.ts = now;
-  w.received = now;
-  w.source = std::string(source);
-  w.event = std::string(value ? kOptOutEvent : kOptInEvent);
-  w.properties = "{}";
-  auto result = status.write(w, error);
-  if (!result) return std::nullopt;
-
-  SystemEvent e;
-  e.event = w.event;
-  e.id = who.external_id;
-  e.email = who.email;
-  e.bu = who.bu;
-  if (field.starts_with(kTopicFieldPrefix)) {
-    e.topic = field.substr(kTopicFieldPrefix.size());
-  } else {
-    e.channel = field;
-  }
-  e.timestamp = now;
-  e.source = std::string(source);
-  e.changed = result->changed;
-  status.publish(e);
-  return result;
 }
 
 }  // namespace gk

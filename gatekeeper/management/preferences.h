@@ -1,13 +1,11 @@
 #pragma once
 
-#include <optional>
 #include <string>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
 
 #include "common/rules/channels.h"
-#include "common/store/status_script.h"
 #include "gatekeeper/management/status_service.h"
 
 namespace gk {
@@ -30,20 +28,5 @@ nlohmann::json preferences_json(const ChannelRegistry& channels,
                                 const StatusService::Fields& fields);
 
 bool stored_flag(const StatusService::Fields& fields, std::string_view field);
-
-// Who a change is for, as a message header or a link names them.
-struct Person {
-  std::string bu;
-  std::string external_id;
-  std::string email;
-};
-
-// One status change by the API, a link or the preference page: written (last writer wins by
-// `now`), recorded in the history with `source`, published as a system event (`Opt Out` when
-// `value` is true, else `Opt In`; `topic` set for a topic field). nullopt when the store
-// failed, with `error`.
-std::optional<StatusWriteResult> change_status(StatusService& status, const Person& who,
-                                               const std::string& field, bool value,
-                                               std::string_view source, std::string& error);
 
 }  // namespace gk

@@ -1,8 +1,9 @@
 #include "gatekeeper/management/status_service.h"
 
-#include <spdlog/spdlog.h>
+#include <algorithm>
+#include <thread>
 
-#include "common/store/keys.h"
+#include <spdlog/spdlog.h>
 
 namespace gk {
 
@@ -10,7 +11,7 @@ StatusService::StatusService(const Config& config, zmq::context_t& context,
                              ManagementMetrics& metrics)
     : config_(config),
       metrics_(metrics),
-      stream_key_(config.redis.key_prefix + "events"),
+      keys_(config.redis),
       stream_maxlen_(std::to_string(config.redis.events_stream_maxlen)),
       // One per HTTP worker plus the event consumer: idle connections beyond that would
       // only be held open for nothing.
@@ -93,18 +94,11 @@ EpochMs StatusService::change_time(EpochMs ts, EpochMs received, std::string_vie
   return out;
 }
 
-std::optional<StatusWriteResult> StatusService::write(const StatusWrite& request,
-                                                      std::string& error) {
-  StatusWrite w = request;
-  bool clamped = false;
-  w.ts = change_time(request.ts, request.received, request.source, clamped);
+std::optional<StatusWriteResult> StatusService::write(const StatusWrite& w, std::string& error) {
   auto result = run("write", error, [&](RedisRouter& conn, std::string& err) {
     return run_status_script(conn, config_.redis, w, err, limits());
   });
   if (!result) return result;
-  // The script clamps too (for callers that bypass this service); here it already had no
-  // cause to.
-  result->timestamp_clamped = result->timestamp_clamped || clamped;
   if (!w.field.empty()) {
     metrics_.status_changes
         .Add({{"source", w.source}, {"changed", result->changed ? "true" : "false"}})
@@ -124,11 +118,89 @@ std::optional<StatusWriteResult> StatusService::write(const StatusWrite& request
   return result;
 }
 
+std::optional<StatusWriteResult> StatusService::write_with_retry(const StatusWrite& w,
+                                                                 std::string& error,
+                                                                 const RetryPolicy& retry) {
+  auto backoff = retry.initial_backoff;
+  for (int attempt = 1;; ++attempt) {
+    if (auto result = write(w, error)) return result;
+    if (attempt >= retry.attempts) return std::nullopt;
+    // Sleep in short steps so shutdown is not held up by a long backoff.
+    const auto until = std::chrono::steady_clock::now() + backoff;
+    while (std::chrono::steady_clock::now() < until) {
+      if (retry.stop != nullptr && retry.stop->load()) return std::nullopt;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    backoff = std::min(backoff * 2, retry.max_backoff);
+  }
+}
+
+std::optional<AppliedChange> StatusService::apply(const ChangeRequest& change, std::string& error,
+                                                  const RetryPolicy& retry) {
+  AppliedChange applied;
+  // Clamped here rather than only in the script, so that an event that changes no status is
+  // published with a sane time too.
+  applied.ts = change_time(change.ts, change.received, change.source, applied.timestamp_clamped);
+  applied.link_refused = change.link_refused;
+  applied.write.new_value = change.value;
+  applied.write.ts = applied.ts;
+  if (!change.field.empty()) {
+    StatusWrite w;
+    w.bu = change.bu;
+    w.external_id = change.external_id;
+    w.email = change.email;
+    w.field = change.field;
+    w.value = change.value;
+    w.ts = applied.ts;
+    w.received = change.received;
+    w.source = change.source;
+    w.event = change.event;
+    w.properties = safe_dump(change.properties);
+    auto result = write_with_retry(w, error, retry);
+    if (!result) return std::nullopt;
+    applied.write = *result;
+    applied.link_refused = applied.link_refused || result->link_refused;
+  }
+
+  SystemEvent e;
+  e.event = change.event;
+  e.id = change.external_id;
+  e.email = change.email;
+  e.bu = change.bu;
+  e.channel = change.channel;
+  e.topic = change.topic;
+  e.timestamp = applied.ts;
+  e.source = change.source;
+  e.changed = applied.write.changed;
+  e.properties = change.properties;
+  e.timestamp_clamped = applied.timestamp_clamped;
+  e.link_refused = applied.link_refused;
+  publish(e);
+  if (!change.also_published.empty()) {
+    e.event = change.also_published;
+    publish(e);
+  }
+  return applied;
+}
+
+std::optional<StatusWriteResult> StatusService::link(std::string_view bu,
+                                                     std::string_view external_id,
+                                                     std::string_view email,
+                                                     std::string_view source, std::string& error,
+                                                     const RetryPolicy& retry) {
+  StatusWrite w;
+  w.bu = std::string(bu);
+  w.external_id = std::string(external_id);
+  w.email = std::string(email);
+  w.source = std::string(source);
+  return write_with_retry(w, error, retry);
+}
+
 std::optional<StatusService::Fields> StatusService::read_user(std::string_view bu,
                                                               std::string_view external_id,
                                                               std::string& error) {
   std::string key;
-  user_key(key, config_.redis.key_prefix, bu, external_id);
+  keys_.user(key, bu, external_id);
   return read_hash(key, error);
 }
 
@@ -138,7 +210,7 @@ std::optional<StatusService::Fields> StatusService::read_person(std::string_view
                                                                 std::string& error) {
   if (!external_id.empty() || email.empty()) return read_user(bu, external_id, error);
   std::string key;
-  link_key(key, config_.redis.key_prefix, bu, email);
+  keys_.link(key, bu, email);
   auto linked =
       run("read", error, [&](RedisRouter& conn, std::string& err) -> std::optional<std::string> {
         auto reply = conn.command(key, {"GET", key});
@@ -153,7 +225,7 @@ std::optional<StatusService::Fields> StatusService::read_person(std::string_view
       });
   if (!linked) return std::nullopt;
   if (!linked->empty()) return read_user(bu, *linked, error);
-  lead_key(key, config_.redis.key_prefix, bu, email);
+  keys_.lead(key, bu, email);
   return read_hash(key, error);
 }
 
@@ -179,8 +251,7 @@ std::optional<StatusService::Fields> StatusService::read_hash(const std::string&
 std::optional<std::vector<nlohmann::json>> StatusService::history(bool lead, std::string_view bu,
                                                                   std::string_view who,
                                                                   std::string& error) {
-  const std::string key =
-      history_key(config_.redis.key_prefix, !config_.redis.cluster.empty(), lead, bu, who);
+  const std::string key = keys_.history(lead, bu, who);
   using Entries = std::vector<nlohmann::json>;
   return run("read", error, [&](RedisRouter& conn, std::string& err) -> std::optional<Entries> {
     auto reply = conn.command(key, {"LRANGE", key, "0", "-1"});
@@ -233,14 +304,14 @@ void StatusService::publish(const SystemEvent& original) {
 
 void StatusService::append_to_stream(const SystemEvent& event) {
   const auto fields = stream_fields(event);
-  std::vector<std::string_view> args = {"XADD", stream_key_, "MAXLEN", "~", stream_maxlen_, "*"};
+  std::vector<std::string_view> args = {"XADD", keys_.events(), "MAXLEN", "~", stream_maxlen_, "*"};
   for (const auto& [k, v] : fields) {
     args.push_back(k);
     args.push_back(v);
   }
   std::string error;
   const auto id = run("stream", error, [&](RedisRouter& conn, std::string& err) {
-    auto reply = conn.command(stream_key_, args);
+    auto reply = conn.command(keys_.events(), args);
     if (reply && reply->type == REDIS_REPLY_STRING) {
       return std::optional<std::string>(std::in_place, reply->str, reply->len);
     }

@@ -11,11 +11,13 @@
 #include <zmq.hpp>
 
 #include "common/config/config.h"
-#include "common/redis/redis_router.h"
-#include "common/store/status_script.h"
 #include "common/protocol/system_event.h"
-#include "gatekeeper/ops/log_limiter.h"
+#include "common/redis/redis_router.h"
+#include "common/store/key_schema.h"
+#include "common/store/status_script.h"
+#include "gatekeeper/management/change_request.h"
 #include "gatekeeper/management/management_metrics.h"
+#include "gatekeeper/ops/log_limiter.h"
 
 namespace gk {
 
@@ -36,13 +38,18 @@ class StatusService {
   // Binds the PUB socket `egress.events`; throws zmq::error_t.
   void bind();
 
-  // One atomic status write; nullopt (and `error`) when the store cannot be reached or fails.
-  // Every status change passes here: a far-future time is clamped (change_time) and a
-  // refused link is counted and logged.
-  std::optional<StatusWriteResult> write(const StatusWrite& write, std::string& error);
-  // The time a change is stored and published with: `ts`, or the time of receipt when `ts`
-  // lies past now + changes.max_future_ms (then `clamped`, counted by `source` and logged).
-  EpochMs change_time(EpochMs ts, EpochMs received, std::string_view source, bool& clamped);
+  // Every status change goes through here: its time is clamped (a far-future time becomes
+  // the time of receipt, counted and logged), the field is written by the status script
+  // (last writer wins, link, history; retried per `retry`), and its system event (and
+  // `also_published`) goes to the PUB socket and the stream with the stored time. nullopt,
+  // and nothing published, when the store failed (`error` says why).
+  std::optional<AppliedChange> apply(const ChangeRequest& change, std::string& error,
+                                     const RetryPolicy& retry = {});
+  // Links an external id and an email without changing a status (a body naming both,
+  // PROTOCOL.md 2); nothing is published. nullopt when the store failed.
+  std::optional<StatusWriteResult> link(std::string_view bu, std::string_view external_id,
+                                        std::string_view email, std::string_view source,
+                                        std::string& error, const RetryPolicy& retry = {});
   // The hash of a full user; empty when the user has none.
   std::optional<Fields> read_user(std::string_view bu, std::string_view external_id,
                                   std::string& error);
@@ -53,9 +60,6 @@ class StatusService {
   // A person's change history, newest first; `lead` selects the lead (email) history.
   std::optional<std::vector<nlohmann::json>> history(bool lead, std::string_view bu,
                                                      std::string_view who, std::string& error);
-  // Publishes on the PUB socket and appends to the stream; failures are counted and logged
-  // (rate-limited), never thrown: the status change they report has already happened.
-  void publish(const SystemEvent& event);
 
   const RedisConfig& redis() const noexcept { return config_.redis; }
 
@@ -79,6 +83,18 @@ class StatusService {
     const bool reused_;
   };
 
+  // One status script run (counted, a refused link logged); `write.ts` already clamped.
+  std::optional<StatusWriteResult> write(const StatusWrite& write, std::string& error);
+  // write() again after a failure, as `retry` allows.
+  std::optional<StatusWriteResult> write_with_retry(const StatusWrite& write, std::string& error,
+                                                    const RetryPolicy& retry);
+  // The time a change is stored and published with: `ts`, or the time of receipt when `ts`
+  // lies past now + changes.max_future_ms (then `clamped`, counted by `source` and logged).
+  EpochMs change_time(EpochMs ts, EpochMs received, std::string_view source, bool& clamped);
+  // Publishes on the PUB socket and appends to the stream; failures are counted and logged
+  // (rate-limited), never thrown: the status change they report has already happened.
+  void publish(const SystemEvent& event);
+
   Lease acquire(std::string& error);
   void release(RedisRouter::Ptr conn);
   // Runs `op(conn, error)` (returning an optional) on a pooled connection. A pooled link
@@ -94,7 +110,7 @@ class StatusService {
 
   const Config& config_;
   ManagementMetrics& metrics_;
-  const std::string stream_key_;
+  const KeySchema keys_;
   const std::string stream_maxlen_;
   const std::size_t pool_max_;
 

@@ -1,5 +1,6 @@
 #include "gatekeeper/management/topic_routes.h"
 
+#include "common/protocol/events.h"
 #include "common/protocol/system_event.h"
 #include "gatekeeper/management/preferences.h"
 #include "gatekeeper/management/request_params.h"
@@ -61,17 +62,20 @@ void TopicRoutes::put_topic(const httplib::Request& req, httplib::Response& res)
   if (!subscribed && topic.policy == TopicDefault::kRequired) {
     return send_error(res, 409, "topic '" + topic.name + "' is required: nobody can leave it");
   }
-  Person who{business_unit(req), req.matches[1].str(), {}};
+  const std::string bu = business_unit(req);
+  const std::string external_id = req.matches[1].str();
   std::string error;
-  const auto result =
-      change_status(status_, who, channels_.topics().field(*index), !subscribed, "api", error);
-  if (!result) return send_error(res, 503, kStoreUnavailable);
+  const auto applied =
+      status_.apply(change_now(bu, external_id, {}, channels_.topics().field(*index), !subscribed,
+                               "api", subscribed ? kOptInEvent : kOptOutEvent),
+                    error);
+  if (!applied) return send_error(res, 503, kStoreUnavailable);
   // Read back: a change stamped later (an event from the future) may have kept its value.
-  const auto fields = status_.read_user(who.bu, who.external_id, error);
+  const auto fields = status_.read_user(bu, external_id, error);
   if (!fields) return send_error(res, 503, kStoreUnavailable);
   json answer = topic_json(topic_state(topic, *fields));
-  answer["changed"] = result->changed;
-  answer["applied"] = result->applied;
+  answer["changed"] = applied->write.changed;
+  answer["applied"] = applied->write.applied;
   reply(res, 200, answer);
 }
 

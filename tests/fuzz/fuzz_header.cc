@@ -5,10 +5,10 @@
 #include <string>
 #include <string_view>
 
-#include "common/rules/channels.h"
 #include "common/config/config.h"
 #include "common/protocol/header.h"
-#include "common/store/keys.h"
+#include "common/rules/channels.h"
+#include "common/store/key_schema.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace {
@@ -56,9 +56,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (const auto index = channels.find_routable(header.channel)) {
     GK_FUZZ_CHECK(*index < channels.routable_count());
   }
+  static const gk::KeySchema keys("gk:");
   std::string key;
-  gk::user_key(key, "gk:", header.bu, header.user_id);
-  gk::lead_key(key, "gk:", header.bu, header.email);
-  gk::link_key(key, "gk:", header.bu, header.email);
+  keys.user(key, header.bu, header.user_id);
+  keys.lead(key, header.bu, header.email);
+  keys.link(key, header.bu, header.email);
   return 0;
 }

@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "common/redis/cluster_slots.h"
-#include "common/store/keys.h"
 #include "common/redis/redis_router.h"
+#include "common/store/key_schema.h"
 #include "common/store/status_reader.h"
 #include "tests/support/ports.h"
 #include "tests/support/reader_support.h"
@@ -37,7 +37,7 @@ std::string user_on(RedisCluster& cluster, int port, const std::string& stem) {
   for (int i = 0; i < 100000; ++i) {
     const std::string id = stem + std::to_string(i);
     std::string key;
-    user_key(key, "gk:", "", id);
+    KeySchema("gk:", true).user(key, "", id);
     if (cluster.primary_port_for_slot(key_slot(key)) == port) return id;
   }
   FAIL("no id on port " << port);

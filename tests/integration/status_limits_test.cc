@@ -6,7 +6,7 @@
 
 #include <chrono>
 
-#include "common/store/keys.h"
+#include "common/store/key_schema.h"
 #include "common/store/status_script.h"
 #include "tests/support/redis_cluster.h"
 #include "tests/support/redis_server.h"

@@ -1,5 +1,5 @@
 // Status writes against a real redis-server: the Lua script's last-writer-wins, linking,
-// history, concurrency, and the StatusService around it.
+// history and concurrency (the StatusService around it: status_service_test.cc).
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -7,17 +7,15 @@
 #include <random>
 #include <thread>
 
-#include <prometheus/registry.h>
+#include <nlohmann/json.hpp>
 
-#include "common/store/keys.h"
+#include "common/store/key_schema.h"
 #include "common/store/status_reader.h"
 #include "common/store/status_script.h"
-#include "gatekeeper/management/status_service.h"
 #include "tests/support/ports.h"
 #include "tests/support/redis_cluster.h"
 #include "tests/support/redis_reply.h"
 #include "tests/support/redis_server.h"
-#include "tests/support/zmq_peers.h"
 
 using namespace gk;
 using namespace gk::test;
@@ -103,7 +101,7 @@ struct WriteRig {
   long long integer(const std::vector<std::string>& cmd) { return store.command(cmd)->integer; }
   // A person's history key in the layout of this store.
   std::string hkey(bool lead, const std::string& bu, const std::string& who) const {
-    return history_key(config.key_prefix, Store::kCluster, lead, bu, who);
+    return KeySchema(config.key_prefix, Store::kCluster).history(lead, bu, who);
   }
   std::vector<json> history(const std::string& key) {
     auto r = store.command({"LRANGE", key, "0", "-1"});
@@ -336,179 +334,5 @@ TEMPLATE_TEST_CASE("status writes: concurrent writers never lose the newer chang
     INFO(f);
     CHECK(rig.hget("gk:u::hot", f + ":ts") == std::to_string(newest));
     CHECK(rig.hget("gk:u::hot", f) == (value_at(newest) ? "1" : "0"));
-  }
-}
-
-namespace {
-
-struct ServiceRig {
-  RedisServer redis;
-  Config config = [this] {
-    Config c;
-    c.redis = redis.config();
-    c.redis.events_stream_maxlen = 1000;
-    c.egress.events = tcp_endpoint(free_port());
-    return c;
-  }();
-  zmq::context_t ctx;
-  prometheus::Registry registry;
-  ManagementMetrics metrics{registry};
-  std::unique_ptr<StatusService> service;
-
-  ServiceRig() {
-    service = std::make_unique<StatusService>(config, ctx, metrics);
-    service->bind();
-  }
-  ~ServiceRig() { service.reset(); }
-};
-
-}  // namespace
-
-TEST_CASE("status service: writes, reads and histories through the pool", "[service]") {
-  ServiceRig rig;
-  StatusWrite w;
-  w.bu = "bu";
-  w.external_id = "u1";
-  w.field = "SMS";
-  w.value = true;
-  w.ts = 1000;
-  w.source = "api";
-  w.event = "Opt Out";
-  std::string error;
-  auto r = rig.service->write(w, error);
-  REQUIRE(r);
-  CHECK(r->changed);
-  auto fields = rig.service->read_user("bu", "u1", error);
-  REQUIRE(fields);
-  CHECK(fields->at("SMS") == "1");
-  CHECK(fields->at("SMS:ts") == "1000");
-  auto history = rig.service->history(false, "bu", "u1", error);
-  REQUIRE(history);
-  REQUIRE(history->size() == 1);
-  CHECK((*history)[0]["source"] == "api");
-  auto none = rig.service->history(true, "bu", "Nobody@x", error);
-  REQUIRE(none);
-  CHECK(none->empty());
-}
-
-TEST_CASE("status service: many threads share it safely", "[service][concurrency]") {
-  ServiceRig rig;
-  std::vector<std::thread> threads;
-  std::atomic<int> failures{0};
-  for (int t = 0; t < 4; ++t) {
-    threads.emplace_back([&, t] {
-      for (int i = 0; i < 100; ++i) {
-        StatusWrite w;
-        w.external_id = "u" + std::to_string(t);
-        w.field = "MAIL";
-        w.value = i % 2 == 0;
-        w.ts = 1000 + i;
-        w.source = "api";
-        std::string error;
-        if (!rig.service->write(w, error)) ++failures;
-        SystemEvent e;
-        e.event = "Opt Out";
-        e.id = w.external_id;
-        e.source = "api";
-        rig.service->publish(e);
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  CHECK(failures == 0);
-  for (int t = 0; t < 4; ++t) {
-    std::string error;
-    auto fields = rig.service->read_user("", "u" + std::to_string(t), error);
-    REQUIRE(fields);
-    CHECK(fields->at("MAIL") == "0");  // i = 99 is the newest
-  }
-  CHECK(rig.redis.command({"XLEN", "gk:events"})->integer == 400);
-}
-
-TEST_CASE("status service: system events go to the PUB socket and the stream", "[service]") {
-  ServiceRig rig;
-  Subscriber sub(rig.ctx, rig.config.egress.events);
-  SystemEvent e;
-  e.event = "Opt Out";
-  e.id = "u1";
-  e.channel = "MAIL";
-  e.timestamp = 1795688100123;
-  e.source = "api";
-  e.changed = true;
-  // PUB drops until the subscription has arrived; publish until one is seen.
-  std::optional<Frames> got;
-  REQUIRE(eventually([&] {
-    rig.service->publish(e);
-    got = sub.receive(50ms);
-    return got.has_value();
-  }));
-  REQUIRE(got->size() == 2);
-  CHECK((*got)[0] == "Opt Out");
-  const json map = unpack((*got)[1]);
-  CHECK(map["id"] == "u1");
-  CHECK(map["channel.type"] == "MAIL");
-  CHECK(map["timestamp"] == "2026-11-26T10:15:00.123Z");
-  CHECK(map["changed"] == true);
-
-  auto range = rig.redis.command({"XRANGE", "gk:events", "-", "+", "COUNT", "1"});
-  REQUIRE(range->type == REDIS_REPLY_ARRAY);
-  REQUIRE(range->elements == 1);
-  REQUIRE((range->element[0]->type == REDIS_REPLY_ARRAY && range->element[0]->elements == 2));
-  auto fields = reply_fields(range->element[0]->element[1]);
-  CHECK(fields["event"] == "Opt Out");
-  CHECK(fields["id"] == "u1");
-  CHECK(fields["channel.type"] == "MAIL");
-  CHECK(fields["source"] == "api");
-  CHECK(fields["changed"] == "true");
-  CHECK(fields["properties"] == "{}");
-  CHECK(fields["timestamp"] == "2026-11-26T10:15:00.123Z");
-}
-
-TEST_CASE("status service: a store outage fails writes and recovers without a restart",
-          "[service]") {
-  ServiceRig rig;
-  StatusWrite w;
-  w.external_id = "u1";
-  w.field = "MAIL";
-  w.value = true;
-  w.ts = 1000;
-  w.source = "api";
-  std::string error;
-  REQUIRE(rig.service->write(w, error));
-  rig.redis.stop();
-  CHECK_FALSE(rig.service->write(w, error));
-  CHECK_FALSE(error.empty());
-  CHECK_FALSE(rig.service->read_user("", "u1", error));
-  rig.redis.start();
-  w.ts = 2000;
-  REQUIRE(rig.service->write(w, error));
-  double write_errors = 0;
-  for (const auto& family : rig.registry.Collect()) {
-    if (family.name != "gk_status_store_errors_total") continue;
-    for (const auto& m : family.metric) {
-      if (m.label.size() == 1 && m.label[0].value == "write") write_errors = m.counter.value;
-    }
-  }
-  CHECK(write_errors == 1);
-}
-
-TEST_CASE("status service: an idle pooled link that died is replaced, not reported", "[service]") {
-  ServiceRig rig;
-  std::string error;
-  REQUIRE(rig.service->read_user("", "u1", error));  // leaves one link in the pool
-  rig.redis.stop();
-  rig.redis.start();
-  StatusWrite w;
-  w.external_id = "u1";
-  w.field = "MAIL";
-  w.value = true;
-  w.ts = 1000;
-  w.source = "api";
-  auto r = rig.service->write(w, error);
-  INFO(error);
-  REQUIRE(r);
-  CHECK(r->changed);
-  for (const auto& family : rig.registry.Collect()) {
-    CHECK(family.name != "gk_status_store_errors_total");
   }
 }

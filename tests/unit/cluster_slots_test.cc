@@ -8,7 +8,7 @@
 #include <set>
 #include <string>
 
-#include "common/store/keys.h"
+#include "common/store/key_schema.h"
 
 using namespace gk;
 
@@ -56,21 +56,23 @@ TEST_CASE("cluster slots: every slot has a short tag that hashes to it", "[clust
 }
 
 TEST_CASE("cluster slots: a history key shares the slot of its status hash", "[cluster]") {
+  const KeySchema cluster("gk:", true);
+  const KeySchema single("gk:", false);
   for (const std::string who : {"u1", "0042", "weird{tag}id", "}{", "x}y{z"}) {
     INFO(who);
     std::string status;
-    user_key(status, "gk:", "bu", who);
-    const std::string history = history_key("gk:", true, false, "bu", who);
+    cluster.user(status, "bu", who);
+    const std::string history = cluster.history(false, "bu", who);
     CHECK(key_slot(history) == key_slot(status));
     CHECK(history.starts_with("gk:h:{"));
     CHECK(history.ends_with("}:u:bu:" + who));
   }
   std::string lead;
-  lead_key(lead, "gk:", "", "Ann@X.com");
-  CHECK(key_slot(history_key("gk:", true, true, "", "Ann@X.com")) == key_slot(lead));
+  cluster.lead(lead, "", "Ann@X.com");
+  CHECK(key_slot(cluster.history(true, "", "Ann@X.com")) == key_slot(lead));
   // A single server keeps the plain names.
-  CHECK(history_key("gk:", false, false, "bu", "u1") == "gk:h:u:bu:u1");
-  CHECK(history_key("gk:", false, true, "", "Ann@X.com") == "gk:h:l::ann@x.com");
+  CHECK(single.history(false, "bu", "u1") == "gk:h:u:bu:u1");
+  CHECK(single.history(true, "", "Ann@X.com") == "gk:h:l::ann@x.com");
 }
 
 TEST_CASE("cluster slots: MOVED and ASK redirects are parsed, anything else is not", "[cluster]") {

@@ -7,7 +7,7 @@
 
 #include "common/protocol/client.h"
 #include "common/rules/identity.h"
-#include "common/store/keys.h"
+#include "common/store/key_schema.h"
 
 using namespace gk;
 
@@ -50,7 +50,7 @@ TEST_CASE("identity: emails are trimmed and lower-cased, then checked", "[identi
   CHECK(trim_email("\t\r\n a@b \v\f") == "a@b");
   CHECK(normalize_email("  Pat@Example.com\n") == "pat@example.com");
   CHECK(normalize_email("\xc3\x89LODIE@X.FR") == "\xc3\x89lodie@x.fr");  // ASCII only
-  CHECK(lower_email(" Ann@Example.COM ") == "ann@example.com");
+  CHECK(normalize_email(" Ann@Example.COM ") == "ann@example.com");
 
   for (const std::string& email : std::vector<std::string>{
            "a@x", "pat@example.com", "  Pat@Example.com\n", "first.last+tag@sub.example.co.uk",
@@ -85,32 +85,35 @@ TEST_CASE("identity: no error text quotes the value", "[identity]") {
 }
 
 TEST_CASE("keys: a clean and a padded email build the same keys", "[identity][keys]") {
+  const KeySchema keys("gk:");
   std::string clean;
   std::string padded;
-  lead_key(clean, "gk:", "T", "pat@example.com");
-  lead_key(padded, "gk:", "T", "  Pat@Example.com\n");
+  keys.lead(clean, "T", "pat@example.com");
+  keys.lead(padded, "T", "  Pat@Example.com\n");
   CHECK(clean == "gk:l:T:pat@example.com");
   CHECK(padded == clean);
-  link_key(clean, "gk:", "T", "pat@example.com");
-  link_key(padded, "gk:", "T", "\tPAT@example.COM ");
+  keys.link(clean, "T", "pat@example.com");
+  keys.link(padded, "T", "\tPAT@example.COM ");
   CHECK(clean == "gk:id:T:pat@example.com");
   CHECK(padded == clean);
-  CHECK(history_key("gk:", false, true, "T", " Pat@Example.com") == "gk:h:l:T:pat@example.com");
+  CHECK(keys.history(true, "T", " Pat@Example.com") == "gk:h:l:T:pat@example.com");
 }
 
 TEST_CASE("keys: an ambiguous business unit is refused, never built", "[identity][keys]") {
   // ("T:b", "X") and ("T", "b:X") would both be gk:u:T:b:X.
+  const KeySchema keys("gk:");
+  const KeySchema cluster("gk:", true);
   std::string key;
-  user_key(key, "gk:", "T", "b:X");
+  keys.user(key, "T", "b:X");
   CHECK(key == "gk:u:T:b:X");
-  CHECK_THROWS_AS(user_key(key, "gk:", "T:b", "X"), std::invalid_argument);
-  CHECK_THROWS_WITH(user_key(key, "gk:", "T:b", "X"), Catch::Contains("must not contain ':'"));
-  CHECK_THROWS_AS(lead_key(key, "gk:", "T:b", "x@y.z"), std::invalid_argument);
-  CHECK_THROWS_AS(link_key(key, "gk:", "T:b", "x@y.z"), std::invalid_argument);
-  CHECK_THROWS_AS(linked_emails_key("gk:", "T:b", "X"), std::invalid_argument);
-  CHECK_THROWS_AS(history_key("gk:", true, false, "T:b", "X"), std::invalid_argument);
-  CHECK_THROWS_AS(user_key(key, "gk:", "T\n", "X"), std::invalid_argument);
-  CHECK_THROWS_AS(user_key(key, "gk:", std::string(65, 'b'), "X"), std::invalid_argument);
+  CHECK_THROWS_AS(keys.user(key, "T:b", "X"), std::invalid_argument);
+  CHECK_THROWS_WITH(keys.user(key, "T:b", "X"), Catch::Contains("must not contain ':'"));
+  CHECK_THROWS_AS(keys.lead(key, "T:b", "x@y.z"), std::invalid_argument);
+  CHECK_THROWS_AS(keys.link(key, "T:b", "x@y.z"), std::invalid_argument);
+  CHECK_THROWS_AS(keys.linked_emails("T:b", "X"), std::invalid_argument);
+  CHECK_THROWS_AS(cluster.history(false, "T:b", "X"), std::invalid_argument);
+  CHECK_THROWS_AS(keys.user(key, "T\n", "X"), std::invalid_argument);
+  CHECK_THROWS_AS(keys.user(key, std::string(65, 'b'), "X"), std::invalid_argument);
   // The single-server status script builds its keys in Lua; it asks the same question first.
   CHECK_NOTHROW(require_key_business_unit(""));
   CHECK_NOTHROW(require_key_business_unit("T"));

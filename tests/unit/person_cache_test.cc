@@ -8,7 +8,6 @@
 
 #include "common/rules/channels.h"
 #include "common/rules/optout_record.h"
-#include "common/store/keys.h"
 
 namespace {
 
@@ -275,45 +274,4 @@ TEST_CASE("optout record: opted_out reads one channel's bit", "[cache]") {
   CHECK_FALSE(r.opted_out(1));
   CHECK_FALSE(r.opted_out(62));
   CHECK(r.opted_out(63));
-}
-
-TEST_CASE("keys: layout of PROTOCOL.md section 3", "[cache]") {
-  std::string key = "left over from the previous key";
-
-  SECTION("user hash keeps the external id as written") {
-    gk::user_key(key, "gk:", "eu", "User-1");
-    CHECK(key == "gk:u:eu:User-1");
-  }
-  SECTION("lead hash lower-cases the email") {
-    gk::lead_key(key, "gk:", "eu", "Ann.Lee@Example.COM");
-    CHECK(key == "gk:l:eu:ann.lee@example.com");
-  }
-  SECTION("link string lower-cases the email") {
-    gk::link_key(key, "gk:", "eu", "Ann.Lee@Example.COM");
-    CHECK(key == "gk:id:eu:ann.lee@example.com");
-  }
-  SECTION("an absent business unit is empty") {
-    gk::user_key(key, "gk:", "", "u-1");
-    CHECK(key == "gk:u::u-1");
-    gk::lead_key(key, "gk:", "", "a@b.c");
-    CHECK(key == "gk:l::a@b.c");
-    gk::link_key(key, "gk:", "", "a@b.c");
-    CHECK(key == "gk:id::a@b.c");
-  }
-  SECTION("the prefix is configurable") {
-    gk::user_key(key, "tenant7:", "eu", "u-1");
-    CHECK(key == "tenant7:u:eu:u-1");
-    gk::link_key(key, "", "eu", "A@B.C");
-    CHECK(key == "id:eu:a@b.c");
-  }
-  SECTION("the business unit is kept as written") {
-    gk::lead_key(key, "gk:", "EU-West", "a@b.c");
-    CHECK(key == "gk:l:EU-West:a@b.c");
-  }
-}
-
-TEST_CASE("keys: lower_email folds ASCII only", "[cache]") {
-  CHECK(gk::lower_email("Ann@Example.COM") == "ann@example.com");
-  CHECK(gk::lower_email("") == "");
-  CHECK(gk::lower_email("\xc3\x89LODIE@X.FR") == "\xc3\x89lodie@x.fr");
 }
