@@ -1,7 +1,6 @@
 #include "common/protocol/header.h"
 
 #include <algorithm>
-#include <span>
 
 #include "common/rules/identity.h"
 
@@ -9,39 +8,13 @@ namespace gk {
 
 namespace {
 
-// Strings are referenced in place instead of copied into the zone.
-bool reference_strings(msgpack::type::object_type type, std::size_t, void*) {
-  return type == msgpack::type::STR || type == msgpack::type::BIN;
-}
-
-bool key_is(const msgpack::object_kv& kv, std::string_view name) {
-  return kv.key.type == msgpack::type::STR &&
-         std::string_view(kv.key.via.str.ptr, kv.key.via.str.size) == name;
-}
-
-std::string_view view(const msgpack::object& o) {
-  return {o.via.str.ptr, o.via.str.size};
-}
-
-bool is_str(const msgpack::object& o) {
-  return o.type == msgpack::type::STR;
-}
-bool is_nil(const msgpack::object& o) {
-  return o.type == msgpack::type::NIL;
-}
-
-// Remembers where `kv`'s value is; false if the key was seen before in this map.
-bool take(const msgpack::object_kv& kv, const msgpack::object*& slot) {
-  if (slot != nullptr) return false;
-  slot = &kv.val;
-  return true;
-}
+using header_scan::Value;
 
 // A string value, or nil for "not given"; false for any other type.
-bool optional_str(const msgpack::object* o, std::string_view& out) {
-  if (o == nullptr || is_nil(*o)) return true;
-  if (!is_str(*o)) return false;
-  out = view(*o);
+bool optional_str(const Value& v, std::string_view& out) {
+  if (v.absent() || v.nil()) return true;
+  if (!v.is_str()) return false;
+  out = v.str;
   return true;
 }
 
@@ -101,26 +74,17 @@ std::string_view HeaderDecoder::detail(HeaderStatus status) const noexcept {
   return describe(status);
 }
 
-HeaderStatus HeaderDecoder::decode_user(const msgpack::object& user, MessageHeader& out) noexcept {
-  if (user.type != msgpack::type::MAP) return HeaderStatus::kBadUser;
-  const msgpack::object* id = nullptr;
-  const msgpack::object* email = nullptr;
-  const msgpack::object* bu = nullptr;
-  for (const auto& kv : std::span(user.via.map.ptr, user.via.map.size)) {
-    const char* twice = nullptr;
-    if (key_is(kv, "id")) {
-      if (!take(kv, id)) twice = "id";
-    } else if (key_is(kv, "email")) {
-      if (!take(kv, email)) twice = "email";
-    } else if (key_is(kv, "bu")) {
-      if (!take(kv, bu)) twice = "bu";
-    }
-    if (twice != nullptr) {
-      return fail(HeaderStatus::kDuplicateKey, {"header `user` has two `", twice, "` keys"});
-    }
+HeaderStatus HeaderDecoder::decode_user(const header_scan::Scan& scan,
+                                        MessageHeader& out) noexcept {
+  using namespace header_scan;
+  if (scan.top.values[kUser].kind != Value::Kind::kMap) return HeaderStatus::kBadUser;
+  if (scan.user.duplicate != nullptr) {
+    return fail(HeaderStatus::kDuplicateKey,
+                {"header `user` has two `", scan.user.duplicate, "` keys"});
   }
-  if (!optional_str(id, out.user_id) || !optional_str(email, out.email) ||
-      !optional_str(bu, out.bu)) {
+  if (!optional_str(scan.user.values[kUserId], out.user_id) ||
+      !optional_str(scan.user.values[kUserEmail], out.email) ||
+      !optional_str(scan.user.values[kUserBu], out.bu)) {
     return HeaderStatus::kBadUser;
   }
   // An empty string counts as absent, as it always has; whitespace alone is a broken email.
@@ -143,107 +107,59 @@ HeaderStatus HeaderDecoder::decode_user(const msgpack::object& user, MessageHead
   return HeaderStatus::kOk;
 }
 
-HeaderStatus HeaderDecoder::decode_campaign(const msgpack::object& campaign,
+HeaderStatus HeaderDecoder::decode_campaign(const header_scan::Scan& scan,
                                             MessageHeader& out) noexcept {
-  if (is_nil(campaign)) return HeaderStatus::kOk;
-  if (campaign.type != msgpack::type::MAP) return HeaderStatus::kBadCampaign;
-  const msgpack::object* type = nullptr;
-  const msgpack::object* transactional = nullptr;
-  const msgpack::object* id = nullptr;
-  const msgpack::object* topic = nullptr;
-  for (const auto& kv : std::span(campaign.via.map.ptr, campaign.via.map.size)) {
-    const char* twice = nullptr;
-    if (key_is(kv, "type")) {
-      if (!take(kv, type)) twice = "type";
-    } else if (key_is(kv, "transactional")) {
-      if (!take(kv, transactional)) twice = "transactional";
-    } else if (key_is(kv, "id")) {
-      // Not read here, but adapters and reports do, so they must agree on which one.
-      if (!take(kv, id)) twice = "id";
-    } else if (key_is(kv, "topic")) {
-      if (!take(kv, topic)) twice = "topic";
-    }
-    if (twice != nullptr) {
-      return fail(HeaderStatus::kDuplicateKey, {"header `campaign` has two `", twice, "` keys"});
-    }
+  using namespace header_scan;
+  const Value& campaign = scan.top.values[kCampaign];
+  if (campaign.nil()) return HeaderStatus::kOk;
+  if (campaign.kind != Value::Kind::kMap) return HeaderStatus::kBadCampaign;
+  // `id` is not read here, but adapters and reports do, so they must agree on which one.
+  if (scan.campaign.duplicate != nullptr) {
+    return fail(HeaderStatus::kDuplicateKey,
+                {"header `campaign` has two `", scan.campaign.duplicate, "` keys"});
   }
+  const Value& type = scan.campaign.values[kCampaignType];
+  const Value& transactional = scan.campaign.values[kCampaignTransactional];
+  const Value& topic = scan.campaign.values[kCampaignTopic];
   // Anything but "realtime" is treated as batch: the exemption is never granted by doubt.
-  out.realtime = type != nullptr && is_str(*type) && view(*type) == "realtime";
-  out.transactional = transactional != nullptr && transactional->type == msgpack::type::BOOLEAN &&
-                      transactional->via.boolean;
+  out.realtime = type.is_str() && type.str == "realtime";
+  out.transactional = transactional.kind == Value::Kind::kBool && transactional.boolean;
   // No topic = no topic rule; any other non-string is an empty (unknown) topic.
-  if (topic != nullptr && !is_nil(*topic)) {
+  if (!topic.absent() && !topic.nil()) {
     out.has_topic = true;
-    if (is_str(*topic)) out.topic = view(*topic);
+    if (topic.is_str()) out.topic = topic.str;
   }
   return HeaderStatus::kOk;
 }
 
 HeaderStatus HeaderDecoder::decode(const void* data, std::size_t size,
                                    MessageHeader& out) noexcept {
+  using namespace header_scan;
   out = MessageHeader{};
   if (size > max_bytes_) return HeaderStatus::kTooLarge;
-  zone_.clear();
-  msgpack::object root;
-  try {
-    std::size_t offset = 0;
-    // Limits bound the work a hostile frame can cause, beyond the byte size itself.
-    const msgpack::unpack_limit limit(/*array=*/1024, /*map=*/1024, /*str=*/size, /*bin=*/size,
-                                      /*ext=*/size, /*depth=*/16);
-    root = msgpack::unpack(zone_, static_cast<const char*>(data), size, offset, reference_strings,
-                           nullptr, limit);
-    if (offset != size) return HeaderStatus::kNotMsgpack;
-  } catch (const std::exception&) {
-    // msgpack-c reports malformed input only by exception; it stops here.
+  if (!header_scan::scan(static_cast<const char*>(data), size, scan_)) {
     return HeaderStatus::kNotMsgpack;
   }
-  if (root.type != msgpack::type::MAP) return HeaderStatus::kNotMap;
-
-  const msgpack::object* id = nullptr;
-  const msgpack::object* channel = nullptr;
-  const msgpack::object* user = nullptr;
-  const msgpack::object* campaign = nullptr;
-  const msgpack::object* to = nullptr;
-  const char* twice = nullptr;
-  bool id_twice = false;
-  for (const auto& kv : std::span(root.via.map.ptr, root.via.map.size)) {
-    bool fresh = true;
-    const char* name = nullptr;
-    if (key_is(kv, "id")) {
-      fresh = take(kv, id), name = "id";
-    } else if (key_is(kv, "channel")) {
-      fresh = take(kv, channel), name = "channel";
-    } else if (key_is(kv, "user")) {
-      fresh = take(kv, user), name = "user";
-    } else if (key_is(kv, "campaign")) {
-      fresh = take(kv, campaign), name = "campaign";
-    } else if (key_is(kv, "to")) {
-      fresh = take(kv, to), name = "to";
-    }
-    if (!fresh && std::string_view(name) == "id") {
-      id_twice = true;
-    } else if (!fresh && twice == nullptr) {
-      twice = name;
-    }
-  }
+  if (scan_.root != Value::Kind::kMap) return HeaderStatus::kNotMap;
+  const auto& top = scan_.top.values;
   // The decision carries the id unless the id itself is the one in doubt.
-  if (id_twice) return fail(HeaderStatus::kDuplicateKey, {"header has two `id` keys"});
-  if (id == nullptr) return HeaderStatus::kMissingId;
-  if (!is_str(*id)) return HeaderStatus::kBadId;
-  out.id = view(*id);
-  if (twice != nullptr) {
-    return fail(HeaderStatus::kDuplicateKey, {"header has two `", twice, "` keys"});
+  if (scan_.top.id_twice) return fail(HeaderStatus::kDuplicateKey, {"header has two `id` keys"});
+  if (top[kId].absent()) return HeaderStatus::kMissingId;
+  if (!top[kId].is_str()) return HeaderStatus::kBadId;
+  out.id = top[kId].str;
+  if (scan_.top.duplicate != nullptr) {
+    return fail(HeaderStatus::kDuplicateKey, {"header has two `", scan_.top.duplicate, "` keys"});
   }
-  if (channel == nullptr) return HeaderStatus::kMissingChannel;
-  if (!is_str(*channel) || channel->via.str.size == 0) return HeaderStatus::kBadChannel;
-  out.channel = view(*channel);
-  if (user == nullptr) return HeaderStatus::kMissingUser;
-  if (auto s = decode_user(*user, out); s != HeaderStatus::kOk) return s;
-  if (to != nullptr && !is_nil(*to)) {
-    if (!is_str(*to)) return HeaderStatus::kBadTo;
-    out.to = view(*to);
+  if (top[kChannel].absent()) return HeaderStatus::kMissingChannel;
+  if (!top[kChannel].is_str() || top[kChannel].str.empty()) return HeaderStatus::kBadChannel;
+  out.channel = top[kChannel].str;
+  if (top[kUser].absent()) return HeaderStatus::kMissingUser;
+  if (auto s = decode_user(scan_, out); s != HeaderStatus::kOk) return s;
+  if (!top[kTo].absent() && !top[kTo].nil()) {
+    if (!top[kTo].is_str()) return HeaderStatus::kBadTo;
+    out.to = top[kTo].str;
   }
-  if (campaign != nullptr) return decode_campaign(*campaign, out);
+  if (!top[kCampaign].absent()) return decode_campaign(scan_, out);
   return HeaderStatus::kOk;
 }
 

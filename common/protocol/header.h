@@ -5,7 +5,7 @@
 #include <initializer_list>
 #include <string_view>
 
-#include <msgpack.hpp>
+#include "common/protocol/header_scan.h"
 
 namespace gk {
 
@@ -49,8 +49,8 @@ enum class HeaderStatus {
 // statuses whose text depends on the frame, HeaderDecoder::detail is more precise.
 std::string_view describe(HeaderStatus status) noexcept;
 
-// Decodes header frames. Reuses one msgpack zone and references strings in place, so a
-// decode allocates nothing once the zone has grown to fit the largest header.
+// Decodes header frames in one pass over the bytes (a msgpack visitor: no object tree is
+// built), keeping views of the strings it reads in place.
 //
 // A key the gatekeeper reads (top level: id, channel, user, campaign, to; in user: id, email,
 // bu; in campaign: type, transactional, id, topic) may appear only once: an adapter whose
@@ -75,11 +75,11 @@ class HeaderDecoder {
  private:
   // Composes detail_ from static pieces, truncated to fit: no allocation on any path.
   HeaderStatus fail(HeaderStatus status, std::initializer_list<std::string_view> parts) noexcept;
-  HeaderStatus decode_user(const msgpack::object& user, MessageHeader& out) noexcept;
-  HeaderStatus decode_campaign(const msgpack::object& campaign, MessageHeader& out) noexcept;
+  HeaderStatus decode_user(const header_scan::Scan& scan, MessageHeader& out) noexcept;
+  HeaderStatus decode_campaign(const header_scan::Scan& scan, MessageHeader& out) noexcept;
 
   std::size_t max_bytes_;
-  msgpack::zone zone_;
+  header_scan::Scan scan_;
   std::array<char, 128> detail_{};
   std::size_t detail_size_ = 0;
 };

@@ -1,0 +1,56 @@
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace gk::header_scan {
+
+// One value the header decoder reads, as the scan found it: its msgpack type and, for a
+// string, a view into the frame.
+struct Value {
+  enum class Kind : std::uint8_t { kAbsent, kNil, kStr, kBool, kMap, kOther };
+  Kind kind = Kind::kAbsent;
+  std::string_view str;
+  bool boolean = false;
+
+  bool absent() const noexcept { return kind == Kind::kAbsent; }
+  bool nil() const noexcept { return kind == Kind::kNil; }
+  bool is_str() const noexcept { return kind == Kind::kStr; }
+};
+
+// The keys read at one level of the header, in the order of `names`; `duplicate` is the
+// first of them met a second time (its first value is kept), `id_twice` is kept apart for
+// the top level, where the id decides what a decision can carry.
+template <std::size_t N>
+struct Fields {
+  std::array<Value, N> values{};
+  const char* duplicate = nullptr;
+  bool id_twice = false;
+};
+
+inline constexpr std::array<std::string_view, 5> kTopKeys = {"id", "channel", "user", "campaign",
+                                                             "to"};
+inline constexpr std::array<std::string_view, 3> kUserKeys = {"id", "email", "bu"};
+inline constexpr std::array<std::string_view, 4> kCampaignKeys = {"type", "transactional", "id",
+                                                                  "topic"};
+enum Top { kId, kChannel, kUser, kCampaign, kTo };
+enum User { kUserId, kUserEmail, kUserBu };
+enum Campaign { kCampaignType, kCampaignTransactional, kCampaignId, kCampaignTopic };
+
+// What one pass over a header frame collects: the root's kind and the fields of the root, of
+// the first `user` map and of the first `campaign` map. Nothing else is kept.
+struct Scan {
+  Value::Kind root = Value::Kind::kAbsent;
+  Fields<kTopKeys.size()> top;
+  Fields<kUserKeys.size()> user;
+  Fields<kCampaignKeys.size()> campaign;
+};
+
+// Walks `size` bytes of msgpack once without building an object tree, within the limits
+// that bound a hostile frame (containers nested at most 16 deep, at most 1024 elements or
+// pairs each). False when the bytes are not exactly one msgpack value within those limits.
+bool scan(const char* data, std::size_t size, Scan& out) noexcept;
+
+}  // namespace gk::header_scan
