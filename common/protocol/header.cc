@@ -137,7 +137,7 @@ HeaderStatus HeaderDecoder::decode(const void* data, std::size_t size,
   using namespace header_scan;
   out = MessageHeader{};
   if (size > max_bytes_) return HeaderStatus::kTooLarge;
-  if (!header_scan::scan(static_cast<const char*>(data), size, scan_)) {
+  if (!scanner_.scan(static_cast<const char*>(data), size, scan_)) {
     return HeaderStatus::kNotMsgpack;
   }
   if (scan_.root != Value::Kind::kMap) return HeaderStatus::kNotMap;

@@ -50,7 +50,7 @@ enum class HeaderStatus {
 std::string_view describe(HeaderStatus status) noexcept;
 
 // Decodes header frames in one pass over the bytes (a msgpack visitor: no object tree is
-// built), keeping views of the strings it reads in place.
+// built), keeping views of the strings it reads in place; a decode allocates nothing.
 //
 // A key the gatekeeper reads (top level: id, channel, user, campaign, to; in user: id, email,
 // bu; in campaign: type, transactional, id, topic) may appear only once: an adapter whose
@@ -79,6 +79,7 @@ class HeaderDecoder {
   HeaderStatus decode_campaign(const header_scan::Scan& scan, MessageHeader& out) noexcept;
 
   std::size_t max_bytes_;
+  header_scan::Scanner scanner_;
   header_scan::Scan scan_;
   std::array<char, 128> detail_{};
   std::size_t detail_size_ = 0;

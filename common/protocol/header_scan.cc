@@ -23,7 +23,9 @@ struct Frame {
 
 class Visitor : public msgpack::null_visitor {
  public:
-  explicit Visitor(Scan& out) : out_(out) {}
+  // Called by the parser's init(), before each frame.
+  void init() { depth_ = 0; }
+  void set_output(Scan& out) { out_ = &out; }
 
   bool visit_nil() { return value({Value::Kind::kNil, {}, false}); }
   bool visit_boolean(bool v) { return value({Value::Kind::kBool, {}, v}); }
@@ -52,8 +54,8 @@ class Visitor : public msgpack::null_visitor {
       role = Role::kRoot;
     } else if (const Frame& parent = frames_[depth_ - 1];
                parent.role == Role::kRoot && !parent.in_key && parent.target != nullptr) {
-      if (parent.target == &out_.top.values[kUser]) role = Role::kUser;
-      if (parent.target == &out_.top.values[kCampaign]) role = Role::kCampaign;
+      if (parent.target == &out_->top.values[kUser]) role = Role::kUser;
+      if (parent.target == &out_->top.values[kCampaign]) role = Role::kCampaign;
     }
     if (!value({Value::Kind::kMap, {}, false})) return false;
     return push(role, true);
@@ -88,7 +90,7 @@ class Visitor : public msgpack::null_visitor {
   // A value (or the start of a container) at the current position.
   bool value(const Value& v) {
     if (depth_ == 0) {
-      out_.root = v.kind;
+      out_->root = v.kind;
       return true;
     }
     Frame& f = frames_[depth_ - 1];
@@ -123,36 +125,49 @@ class Visitor : public msgpack::null_visitor {
     if (!k.is_str()) return;
     switch (f.role) {
       case Role::kRoot:
-        f.target = claim(out_.top, kTopKeys, k.str, true);
+        f.target = claim(out_->top, kTopKeys, k.str, true);
         break;
       case Role::kUser:
-        f.target = claim(out_.user, kUserKeys, k.str, false);
+        f.target = claim(out_->user, kUserKeys, k.str, false);
         break;
       case Role::kCampaign:
-        f.target = claim(out_.campaign, kCampaignKeys, k.str, false);
+        f.target = claim(out_->campaign, kCampaignKeys, k.str, false);
         break;
       case Role::kIgnored:
         break;
     }
   }
 
-  Scan& out_;
+  Scan* out_ = nullptr;
   std::array<Frame, kMaxDepth> frames_{};
   std::size_t depth_ = 0;
 };
 
 }  // namespace
 
-bool scan(const char* data, std::size_t size, Scan& out) noexcept {
+// msgpack::v2::parse() builds a parser, and with it a std::vector for its stack, per call:
+// one allocation per message. The parser it builds is kept here instead and reset per frame.
+struct Scanner::Parser {
+  Visitor visitor;
+  msgpack::v2::detail::parse_helper<Visitor> helper{visitor};
+};
+
+Scanner::Scanner() : parser_(std::make_unique<Parser>()) {}
+Scanner::~Scanner() = default;
+
+bool Scanner::scan(const char* data, std::size_t size, Scan& out) noexcept {
   out = Scan{};
-  Visitor visitor(out);
+  if (size == 0) return false;
+  parser_->visitor.set_output(out);
+  parser_->helper.init();
   std::size_t offset = 0;
   try {
-    if (!msgpack::v2::parse(data, size, offset, visitor)) return false;
+    // Anything but one complete value that ends the frame (insufficient bytes, a parse
+    // error, a limit the visitor refused, bytes after the value) is not a header.
+    return parser_->helper.execute(data, size, offset) == msgpack::PARSE_SUCCESS && offset == size;
   } catch (const std::exception&) {
     return false;
   }
-  return offset == size;
 }
 
 }  // namespace gk::header_scan

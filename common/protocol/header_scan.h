@@ -3,6 +3,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string_view>
 
 namespace gk::header_scan {
@@ -50,7 +51,21 @@ struct Scan {
 
 // Walks `size` bytes of msgpack once without building an object tree, within the limits
 // that bound a hostile frame (containers nested at most 16 deep, at most 1024 elements or
-// pairs each). False when the bytes are not exactly one msgpack value within those limits.
-bool scan(const char* data, std::size_t size, Scan& out) noexcept;
+// pairs each). The parser's stack is kept from one frame to the next, so a scan allocates
+// nothing once the first has run.
+class Scanner {
+ public:
+  Scanner();
+  ~Scanner();
+  Scanner(const Scanner&) = delete;
+  Scanner& operator=(const Scanner&) = delete;
+
+  // False when the bytes are not exactly one msgpack value within the limits.
+  bool scan(const char* data, std::size_t size, Scan& out) noexcept;
+
+ private:
+  struct Parser;
+  std::unique_ptr<Parser> parser_;
+};
 
 }  // namespace gk::header_scan
