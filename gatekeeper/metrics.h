@@ -6,7 +6,7 @@
 #include <prometheus/registry.h>
 
 #include "common/rules/channels.h"
-#include "gatekeeper/ops/http_server.h"
+#include "gatekeeper/http/http_server.h"
 #include "gatekeeper/pipeline/pipeline_stats.h"
 
 namespace gk {

@@ -9,127 +9,14 @@
 #include <utility>
 #include <vector>
 
-#include "tests/support/gatekeeper_process.h"
+#include "tests/support/api_rig.h"
 #include "tests/support/ports.h"
-#include "tests/support/redis_server.h"
-#include "tests/support/zmq_peers.h"
 
 using namespace gk::test;
 using nlohmann::json;
 using namespace std::chrono_literals;
 
 namespace {
-
-constexpr const char* kToken = "test-token";
-
-struct Answer {
-  int status = -1;
-  json body;
-};
-
-struct Rig {
-  RedisServer redis;
-  zmq::context_t ctx;
-  GatekeeperOptions opts = [this] {
-    GatekeeperOptions o;
-    o.redis_port = redis.port();
-    return o;
-  }();
-  std::unique_ptr<GatekeeperProcess> gk;
-  std::unique_ptr<Sender> messages, events;
-  std::unique_ptr<Sink> mail, decisions;
-  std::unique_ptr<Subscriber> sub;
-  int seq = 0;
-
-  void start() {
-    gk = std::make_unique<GatekeeperProcess>(opts);
-    REQUIRE(gk->wait_ready());
-    messages = std::make_unique<Sender>(ctx, gk->messages());
-    events = std::make_unique<Sender>(ctx, gk->events());
-    mail = std::make_unique<Sink>(ctx, gk->mail());
-    decisions = std::make_unique<Sink>(ctx, gk->decisions());
-    sub = std::make_unique<Subscriber>(ctx, gk->system_events());
-    // PUB drops everything until the subscription has reached it.
-    REQUIRE(eventually([&] { return probe_socket(50ms); }, 10s));
-  }
-  ~Rig() {
-    messages.reset();
-    events.reset();
-    mail.reset();
-    decisions.reset();
-    sub.reset();
-  }
-
-  // Sends a harmless event on the socket and waits for its system event: everything sent on
-  // the socket before it has been handled (one consumer, in order). Other events seen on the
-  // way are kept in `seen`.
-  bool probe_socket(std::chrono::milliseconds timeout = 5s) {
-    const std::string name = "probe-" + std::to_string(++seq);
-    events->send(Frames{R"({"id": "probe", "events": [{"event": ")" + name + R"("}]})"});
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      auto f = sub->receive(timeout);
-      if (!f) return false;
-      if ((*f)[0] == name) return true;
-      if ((*f)[0].rfind("probe-", 0) != 0 && f->size() == 2) seen.push_back(unpack((*f)[1]));
-    }
-    return false;
-  }
-  std::vector<json> seen;
-
-  Answer call(const std::string& method, const std::string& path, const std::string& body = "") {
-    httplib::Client client("127.0.0.1", opts.http_port);
-    client.set_connection_timeout(2, 0);
-    client.set_read_timeout(10, 0);
-    const httplib::Headers headers{{"X-XNG-AuthToken", kToken}};
-    auto res = method == "GET"   ? client.Get(path.c_str(), headers)
-               : method == "PUT" ? client.Put(path.c_str(), headers, body, "application/json")
-                                 : client.Post(path.c_str(), headers, body, "application/json");
-    Answer a;
-    if (!res) return a;
-    a.status = res->status;
-    a.body = json::parse(res->body, nullptr, false);
-    return a;
-  }
-
-  // Sends frame 0 as given and returns the decision about it, or {"forwarded": "MAIL"}.
-  json decide(const std::string& frame0, const std::string& id) {
-    messages->send(Frames{frame0, "payload"});
-    const auto deadline = std::chrono::steady_clock::now() + 5s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (auto f = mail->receive(10ms); f && unpack((*f)[0])["id"] == id) {
-        return {{"forwarded", "MAIL"}};
-      }
-      if (auto f = decisions->receive(10ms)) {
-        json d = unpack((*f)[0]);
-        if (d["id"] == id) return d;
-      }
-    }
-    return {{"nothing", true}};
-  }
-
-  // Where a MAIL message to `user` goes: "MAIL" or "<verdict>/<reason>".
-  std::string outcome(const json& user) {
-    const std::string id = "m" + std::to_string(++seq);
-    const json d =
-        decide(pack({{"id", id}, {"channel", "MAIL"}, {"user", user}, {"to", "a@b"}}), id);
-    if (d.contains("forwarded")) return "MAIL";
-    if (d.contains("verdict"))
-      return d["verdict"].get<std::string>() + "/" + d["reason"].get<std::string>();
-    return "nothing";
-  }
-  bool eventually_outcome(const std::string& expected, const json& user) {
-    std::string last;
-    const bool ok = eventually([&] { return (last = outcome(user)) == expected; }, 5s, 1ms);
-    if (!ok) UNSCOPED_INFO("last outcome: " << last);
-    return ok;
-  }
-
-  std::string hget(const std::string& key, const std::string& field) {
-    auto r = redis.command({"HGET", key, field});
-    return r && r->type == REDIS_REPLY_STRING ? std::string(r->str, r->len) : std::string();
-  }
-};
 
 // A header packed by hand, so a key may repeat: (key, value) pairs at the top level, where a
 // value that is a JSON object becomes a map of its (possibly repeated) pairs given as an array.
@@ -152,7 +39,7 @@ std::string raw_header(const std::vector<std::pair<std::string, json>>& entries)
   return {buffer.data(), buffer.size()};
 }
 
-void expect_400(const Answer& a, const std::string& field, const std::string& error) {
+void expect_400(const ApiAnswer& a, const std::string& field, const std::string& error) {
   INFO(a.body.dump());
   CHECK(a.status == 400);
   CHECK(a.body["field"] == field);
@@ -164,7 +51,7 @@ void expect_400(const Answer& a, const std::string& field, const std::string& er
 
 TEST_CASE("e2e identity: an opt-in in tenant \"T:b\" cannot clear tenant T's opt-out",
           "[e2e][identity]") {
-  Rig rig;
+  ApiRig rig;
   rig.start();
   // Tenant T's person "b:X" opts out; ':' in an external id is fine.
   REQUIRE(
@@ -175,7 +62,7 @@ TEST_CASE("e2e identity: an opt-in in tenant \"T:b\" cannot clear tenant T's opt
   REQUIRE(rig.seen.size() == 1);  // the API's own system event
   rig.seen.clear();
   const json victim = {{"id", "b:X"}, {"bu", "T"}};
-  REQUIRE(rig.eventually_outcome("suppressed/opt_out:ALL", victim));
+  REQUIRE(rig.eventually_outcome("suppressed/opt_out:ALL", "MAIL", victim));
 
   // Person "X" of a business unit "T:b" would share the key gk:u:T:b:X: refused everywhere.
   expect_400(rig.call("PUT", "/users/X/optout-status?businessUnit=T%3Ab", R"({"optOut": false})"),
@@ -200,7 +87,7 @@ TEST_CASE("e2e identity: an opt-in in tenant \"T:b\" cannot clear tenant T's opt
 
   // The opt-out stands.
   CHECK(rig.hget("gk:u:T:b:X", "ALL") == "1");
-  CHECK(rig.outcome(victim) == "suppressed/opt_out:ALL");
+  CHECK(rig.outcome("MAIL", victim) == "suppressed/opt_out:ALL");
   CHECK(rig.call("GET", "/users/b:X/optout-status?businessUnit=T").body["optOut"] == true);
   const std::string log = rig.gk->log();
   CHECK(log.find("businessUnit must not contain ':'") != std::string::npos);  // socket refusal
@@ -208,7 +95,7 @@ TEST_CASE("e2e identity: an opt-in in tenant \"T:b\" cannot clear tenant T's opt
 
 TEST_CASE("e2e identity: other separators and sizes are refused on every entry point",
           "[e2e][identity]") {
-  Rig rig;
+  ApiRig rig;
   rig.start();
   struct Bad {
     const char* what;
@@ -265,7 +152,7 @@ TEST_CASE("e2e identity: other separators and sizes are refused on every entry p
 
 TEST_CASE("e2e identity: a key the gatekeeper reads may appear once in a header",
           "[e2e][identity]") {
-  Rig rig;
+  ApiRig rig;
   rig.start();
   // The first `user` is a person who opted out; an adapter taking the first would deliver.
   REQUIRE(rig.call("PUT", "/users/victim/optout-status", R"({"optOut": true})").status == 200);
@@ -299,7 +186,7 @@ TEST_CASE("e2e identity: a key the gatekeeper reads may appear once in a header"
   };
   for (const Case& c : cases) {
     INFO(c.what);
-    rig.messages->send(Frames{raw_header(c.entries), "payload"});
+    rig.sender->send(Frames{raw_header(c.entries), "payload"});
     std::optional<json> decision;
     CHECK(eventually(
         [&] {
@@ -321,10 +208,10 @@ TEST_CASE("e2e identity: a key the gatekeeper reads may appear once in a header"
 
 TEST_CASE("e2e identity: Pat@Example.com with spaces and a newline is pat@example.com",
           "[e2e][identity]") {
-  Rig rig;
+  ApiRig rig;
   rig.start();
   const json clean = {{"email", "pat@example.com"}, {"bu", "T"}};
-  REQUIRE(rig.outcome(clean) == "MAIL");
+  REQUIRE(rig.outcome("MAIL", clean) == "MAIL");
 
   REQUIRE(rig.call("POST", "/events", R"({"email": "  Pat@Example.com\n", "businessUnit": "T",
                                           "events": [{"event": "Opt Out", "channel.type": "MAIL"}]})")
@@ -335,11 +222,12 @@ TEST_CASE("e2e identity: Pat@Example.com with spaces and a newline is pat@exampl
   CHECK(rig.hget("gk:l:T:pat@example.com", "MAIL") == "1");
   CHECK(rig.redis.command({"KEYS", "gk:l:*"})->elements == 1);
 
-  CHECK(rig.eventually_outcome("suppressed/opt_out:MAIL", clean));
-  CHECK(rig.outcome({{"email", " PAT@example.COM\t"}, {"bu", "T"}}) == "suppressed/opt_out:MAIL");
+  CHECK(rig.eventually_outcome("suppressed/opt_out:MAIL", "MAIL", clean));
+  CHECK(rig.outcome("MAIL", {{"email", " PAT@example.COM\t"}, {"bu", "T"}}) ==
+        "suppressed/opt_out:MAIL");
 
   // The lead's history, asked for with the padded spelling.
-  const Answer h =
+  const ApiAnswer h =
       rig.call("GET", "/leads/optout-history?email=%20%20Pat@Example.com%0A&businessUnit=T");
   REQUIRE(h.status == 200);
   REQUIRE(h.body["history"].size() == 1);
@@ -353,16 +241,16 @@ TEST_CASE("e2e identity: Pat@Example.com with spaces and a newline is pat@exampl
   auto link = rig.redis.command({"GET", "gk:id:T:pat@example.com"});
   REQUIRE(link->type == REDIS_REPLY_STRING);
   CHECK(std::string(link->str) == "pat");
-  CHECK(rig.eventually_outcome("suppressed/opt_out:MAIL", {{"id", "pat"}, {"bu", "T"}}));
+  CHECK(rig.eventually_outcome("suppressed/opt_out:MAIL", "MAIL", {{"id", "pat"}, {"bu", "T"}}));
 }
 
 TEST_CASE("e2e identity: a broken body's email reaches neither the answer nor the log",
           "[e2e][identity][logging]") {
-  Rig rig;  // log level debug: stricter than the default info
+  ApiRig rig;  // log level debug: stricter than the default info
   rig.start();
   const std::string secret = "secret.person@example.com";
   const std::string broken = R"({"email": ")" + secret + R"(" "events": []})";
-  const Answer a = rig.call("POST", "/events", broken);
+  const ApiAnswer a = rig.call("POST", "/events", broken);
   INFO(a.body.dump());
   CHECK(a.status == 400);
   CHECK(a.body["field"] == "body");

@@ -6,12 +6,9 @@
 
 #include <map>
 
-#include "tests/support/gatekeeper_process.h"
+#include "tests/support/api_rig.h"
 #include "tests/support/ports.h"
 #include "tests/support/process.h"
-#include "tests/support/redis_reply.h"
-#include "tests/support/redis_server.h"
-#include "tests/support/zmq_peers.h"
 
 using namespace gk::test;
 using nlohmann::json;
@@ -19,153 +16,18 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr const char* kToken = "test-token";
-constexpr const char* kProbe = "gk.test.probe";
-
 // The body of PROTOCOL.md section 5, exactly.
 constexpr const char* kProtocolBody = R"({ "id": "88c5a896-28bb-44e9-850c-2bf60f01a0f9",
   "events": [ { "event": "Opt Out", "channel.type": "MAIL",
                 "timestamp": "2026-11-26T10:15:00.123Z",
                 "properties": { "status": "opt out via xy" } } ] })";
 
-struct Answer {
-  int status = -1;
-  json body;
-  std::string raw;
-};
-
-struct SystemEventSeen {
-  std::string topic;
-  json map;
-};
-
-struct Rig {
-  RedisServer redis;
-  zmq::context_t ctx;
-  GatekeeperOptions opts = [this] {
-    GatekeeperOptions o;
-    o.redis_port = redis.port();
-    o.redis_extra = "history_length = 5\nevents_stream_maxlen = 1000";
-    o.http_extra = "max_body_bytes = 4096\nmax_events_per_body = 50";
-    return o;
-  }();
-  std::unique_ptr<GatekeeperProcess> gk;
-  std::unique_ptr<Sender> messages, events;
-  std::unique_ptr<Sink> mail, sms, decisions;
-  std::unique_ptr<Subscriber> sub;
-  int message_seq = 0;
-
-  void start() {
-    gk = std::make_unique<GatekeeperProcess>(opts);
-    REQUIRE(gk->wait_ready());
-    messages = std::make_unique<Sender>(ctx, gk->messages());
-    events = std::make_unique<Sender>(ctx, gk->events());
-    mail = std::make_unique<Sink>(ctx, gk->mail());
-    sms = std::make_unique<Sink>(ctx, gk->sms());
-    decisions = std::make_unique<Sink>(ctx, gk->decisions());
-    sub = std::make_unique<Subscriber>(ctx, gk->system_events());
-    // PUB drops everything until the subscription has reached it: send harmless probe
-    // events until one arrives, then forget the probes.
-    REQUIRE(eventually(
-        [&] {
-          events->send(Frames{R"({"id": "probe", "events": [{"event": ")" + std::string(kProbe) +
-                              R"("}]})"});
-          auto f = sub->receive(50ms);
-          return f && (*f)[0] == kProbe;
-        },
-        10s));
-    while (auto f = sub->receive(200ms)) {
-    }
+// History and stream bounds small enough to reach, a body limit to exceed.
+struct ManagementRig : ApiRig {
+  ManagementRig() {
+    opts.redis_extra = "history_length = 5\nevents_stream_maxlen = 1000";
+    opts.http_extra = "max_body_bytes = 4096\nmax_events_per_body = 50";
   }
-  ~Rig() {
-    messages.reset();
-    events.reset();
-    mail.reset();
-    sms.reset();
-    decisions.reset();
-    sub.reset();
-  }
-
-  Answer call(const std::string& method, const std::string& path, const std::string& body = "",
-              const std::optional<std::string>& token = std::string(kToken),
-              httplib::Headers headers = {}) {
-    httplib::Client client("127.0.0.1", opts.http_port);
-    client.set_connection_timeout(2, 0);
-    client.set_read_timeout(10, 0);
-    if (token) headers.emplace("X-XNG-AuthToken", *token);
-    auto res = method == "GET"   ? client.Get(path.c_str(), headers)
-               : method == "PUT" ? client.Put(path.c_str(), headers, body, "application/json")
-                                 : client.Post(path.c_str(), headers, body, "application/json");
-    Answer a;
-    if (!res) return a;
-    a.status = res->status;
-    a.raw = res->body;
-    a.body = json::parse(res->body, nullptr, false);
-    return a;
-  }
-
-  // The next system event that is not a probe.
-  std::optional<SystemEventSeen> next_event(std::chrono::milliseconds timeout = 5s) {
-    while (auto f = sub->receive(timeout)) {
-      if ((*f)[0] == kProbe) continue;
-      REQUIRE(f->size() == 2);
-      return SystemEventSeen{(*f)[0], unpack((*f)[1])};
-    }
-    return std::nullopt;
-  }
-
-  // The stream entries of `<prefix>events`, probes left out, oldest first.
-  std::vector<std::map<std::string, std::string>> stream() {
-    auto r = redis.command({"XRANGE", "gk:events", "-", "+"});
-    std::vector<std::map<std::string, std::string>> out;
-    REQUIRE(r->type == REDIS_REPLY_ARRAY);
-    for (std::size_t i = 0; i < r->elements; ++i) {
-      const redisReply* entry = r->element[i];
-      REQUIRE((entry->type == REDIS_REPLY_ARRAY && entry->elements == 2));
-      auto m = reply_fields(entry->element[1]);
-      if (m["event"] != kProbe) out.push_back(std::move(m));
-    }
-    return out;
-  }
-
-  // Sends one message and says where it went: "MAIL", "SMS" or "verdict/reason".
-  std::string outcome(const std::string& channel, const json& user, const json& extra = {}) {
-    const std::string id = "m" + std::to_string(++message_seq);
-    json h = {{"id", id}, {"channel", channel}, {"user", user}, {"to", "addr"}};
-    if (extra.is_object()) h.update(extra);
-    messages->send(h, "payload");
-    const auto deadline = std::chrono::steady_clock::now() + 5s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      zmq::pollitem_t items[] = {{mail->socket().handle(), 0, ZMQ_POLLIN, 0},
-                                 {sms->socket().handle(), 0, ZMQ_POLLIN, 0},
-                                 {decisions->socket().handle(), 0, ZMQ_POLLIN, 0}};
-      zmq::poll(items, 3, 200ms);
-      if (items[0].revents & ZMQ_POLLIN) {
-        if (unpack((*mail->receive(0ms))[0])["id"] == id) return "MAIL";
-      } else if (items[1].revents & ZMQ_POLLIN) {
-        if (unpack((*sms->receive(0ms))[0])["id"] == id) return "SMS";
-      } else if (items[2].revents & ZMQ_POLLIN) {
-        const json d = unpack((*decisions->receive(0ms))[0]);
-        if (d["id"] == id) {
-          return d["verdict"].get<std::string>() + "/" + d["reason"].get<std::string>();
-        }
-      }
-    }
-    return "nothing";
-  }
-
-  // The cache learns of a write through Redis invalidation, a moment after the write: ask
-  // again until the expected outcome shows or the deadline passes.
-  bool eventually_outcome(const std::string& expected, const std::string& channel, const json& user,
-                          const json& extra = {}) {
-    std::string last;
-    const bool ok =
-        eventually([&] { return (last = outcome(channel, user, extra)) == expected; }, 5s, 1ms);
-    if (!ok) UNSCOPED_INFO("last outcome: " << last);
-    return ok;
-  }
-
-  std::string metrics() { return http_get(opts.http_port, "/metrics").body; }
 };
 
 json user(const std::string& id) {
@@ -175,12 +37,12 @@ json user(const std::string& id) {
 }  // namespace
 
 TEST_CASE("e2e management: the PROTOCOL.md section 5 body by POST /events", "[e2e][mgmt]") {
-  Rig rig;
+  ManagementRig rig;
   rig.start();
   const std::string id = "88c5a896-28bb-44e9-850c-2bf60f01a0f9";
   REQUIRE(rig.outcome("MAIL", user(id)) == "MAIL");
 
-  const Answer a = rig.call("POST", "/events", kProtocolBody);
+  const ApiAnswer a = rig.call("POST", "/events", kProtocolBody);
   REQUIRE(a.status == 202);
   CHECK(a.body ==
         json::parse(R"({"results": [{"index": 0, "status": "accepted", "changed": true}]})"));
@@ -188,7 +50,7 @@ TEST_CASE("e2e management: the PROTOCOL.md section 5 body by POST /events", "[e2
   SECTION("the status is stored with the event's time") {
     CHECK(rig.redis.hget("gk:u::" + id, "MAIL") == "1");
     CHECK(rig.redis.hget("gk:u::" + id, "MAIL:ts") == "1795688100123");
-    const Answer s = rig.call("GET", "/users/" + id + "/optout-status?channelType=MAIL");
+    const ApiAnswer s = rig.call("GET", "/users/" + id + "/optout-status?channelType=MAIL");
     CHECK(s.status == 200);
     CHECK(s.body["optOut"] == true);
     CHECK(s.body["effective"] == true);
@@ -218,7 +80,7 @@ TEST_CASE("e2e management: the PROTOCOL.md section 5 body by POST /events", "[e2
                                              {"properties", R"({"status":"opt out via xy"})"}});
   }
   SECTION("the history records the change with its properties") {
-    const Answer h = rig.call("GET", "/users/" + id + "/optout-history");
+    const ApiAnswer h = rig.call("GET", "/users/" + id + "/optout-history");
     REQUIRE(h.status == 200);
     REQUIRE(h.body["history"].size() == 1);
     const json& entry = h.body["history"][0];
@@ -236,24 +98,24 @@ TEST_CASE("e2e management: the PROTOCOL.md section 5 body by POST /events", "[e2
     CHECK(rig.outcome("SMS", user(id)) == "SMS");
   }
   SECTION("the same body again is accepted and changes nothing") {
-    const Answer again = rig.call("POST", "/events", kProtocolBody);
+    const ApiAnswer again = rig.call("POST", "/events", kProtocolBody);
     CHECK(again.status == 202);
     CHECK(again.body["results"][0]["changed"] == false);
   }
 }
 
 TEST_CASE("e2e management: the API table of PROTOCOL.md section 7", "[e2e][mgmt]") {
-  Rig rig;
+  ManagementRig rig;
   rig.start();
   REQUIRE(rig.outcome("MAIL", user("u1")) == "MAIL");
 
   SECTION("GET optout-status of a person never seen: false") {
-    const Answer a = rig.call("GET", "/users/u1/optout-status?channelType=MAIL");
+    const ApiAnswer a = rig.call("GET", "/users/u1/optout-status?channelType=MAIL");
     CHECK(a.status == 200);
     CHECK(a.body == json{{"optOut", false}, {"channelType", "MAIL"}, {"effective", false}});
   }
   SECTION("PUT optout-status for a channel, then GET, the event, the next message") {
-    const Answer put =
+    const ApiAnswer put =
         rig.call("PUT", "/users/u1/optout-status?channelType=MAIL", R"({"optOut": true})");
     CHECK(put.status == 200);
     CHECK(put.body["optOut"] == true);
@@ -271,7 +133,7 @@ TEST_CASE("e2e management: the API table of PROTOCOL.md section 7", "[e2e][mgmt]
     CHECK(rig.outcome("SMS", user("u1")) == "SMS");
 
     SECTION("PUT false opts back in") {
-      const Answer in =
+      const ApiAnswer in =
           rig.call("PUT", "/users/u1/optout-status?channelType=EMAIL", R"({"optOut": false})");
       CHECK(in.status == 200);
       CHECK(in.body["optOut"] == false);
@@ -282,19 +144,19 @@ TEST_CASE("e2e management: the API table of PROTOCOL.md section 7", "[e2e][mgmt]
       CHECK(rig.eventually_outcome("MAIL", "MAIL", user("u1")));
     }
     SECTION("PUT the same value again: 200, not changed") {
-      const Answer again =
+      const ApiAnswer again =
           rig.call("PUT", "/users/u1/optout-status?channelType=MAIL", R"({"optOut": true})");
       CHECK(again.status == 200);
       CHECK(again.body["changed"] == false);
     }
   }
   SECTION("without channelType: the overall ALL status") {
-    const Answer put = rig.call("PUT", "/users/u1/optout-status", R"({"optOut": true})");
+    const ApiAnswer put = rig.call("PUT", "/users/u1/optout-status", R"({"optOut": true})");
     CHECK(put.status == 200);
     CHECK(put.body["optOut"] == true);
-    const Answer all = rig.call("GET", "/users/u1/optout-status");
+    const ApiAnswer all = rig.call("GET", "/users/u1/optout-status");
     CHECK(all.body == json{{"optOut", true}, {"channelType", "ALL"}, {"effective", true}});
-    const Answer sms = rig.call("GET", "/users/u1/optout-status?channelType=SMS");
+    const ApiAnswer sms = rig.call("GET", "/users/u1/optout-status?channelType=SMS");
     CHECK(sms.body == json{{"optOut", false}, {"channelType", "SMS"}, {"effective", true}});
     CHECK(rig.eventually_outcome("suppressed/opt_out:ALL", "SMS", user("u1")));
     auto e = rig.next_event();
@@ -303,7 +165,7 @@ TEST_CASE("e2e management: the API table of PROTOCOL.md section 7", "[e2e][mgmt]
   }
   SECTION("blacklist-status") {
     CHECK(rig.call("GET", "/users/u1/blacklist-status").body == json{{"blacklisted", false}});
-    const Answer put = rig.call("PUT", "/users/u1/blacklist-status", R"({"blacklisted": true})");
+    const ApiAnswer put = rig.call("PUT", "/users/u1/blacklist-status", R"({"blacklisted": true})");
     CHECK(put.status == 200);
     CHECK(put.body["blacklisted"] == true);
     CHECK(rig.call("GET", "/users/u1/blacklist-status").body == json{{"blacklisted", true}});
@@ -327,7 +189,7 @@ TEST_CASE("e2e management: the API table of PROTOCOL.md section 7", "[e2e][mgmt]
     rig.call("PUT", "/users/u1/optout-status?channelType=push_notification", R"({"optOut": true})");
     rig.call("PUT", "/users/u1/optout-status?channelType=PUSH_NOTIFICATION",
              R"({"optOut": false})");
-    const Answer r = rig.call("GET", "/users/u1/recipient-status");
+    const ApiAnswer r = rig.call("GET", "/users/u1/recipient-status");
     CHECK(r.status == 200);
     CHECK(r.body ==
           json{{"blacklisted", false}, {"optOutAll", false}, {"optOutChannels", {"MAIL", "SMS"}}});
@@ -349,14 +211,14 @@ TEST_CASE("e2e management: the API table of PROTOCOL.md section 7", "[e2e][mgmt]
     CHECK(rig.call("GET", "/users/team%2F7/optout-status?channelType=SMS").body["optOut"] == true);
   }
   SECTION("X-XNG-ApiVersion: 1 is accepted") {
-    CHECK(rig.call("GET", "/users/u1/optout-status", "", kToken, {{"X-XNG-ApiVersion", "1"}})
+    CHECK(rig.call("GET", "/users/u1/optout-status", "", kApiToken, {{"X-XNG-ApiVersion", "1"}})
               .status == 200);
   }
   SECTION("health, readiness and metrics need no token") {
     CHECK(rig.call("GET", "/healthz", "", std::nullopt).status == 200);
     CHECK(rig.call("GET", "/readyz", "", std::nullopt).status == 200);
     rig.call("GET", "/users/u1/optout-status");
-    const Answer m = rig.call("GET", "/metrics", "", std::nullopt);
+    const ApiAnswer m = rig.call("GET", "/metrics", "", std::nullopt);
     CHECK(m.status == 200);
     CHECK(
         m.raw.find(
@@ -366,7 +228,7 @@ TEST_CASE("e2e management: the API table of PROTOCOL.md section 7", "[e2e][mgmt]
 }
 
 TEST_CASE("e2e management: authentication", "[e2e][mgmt][auth]") {
-  Rig rig;
+  ManagementRig rig;
   rig.start();
   for (const auto& token : {std::optional<std::string>(), std::optional<std::string>("wrong"),
                             std::optional<std::string>("")}) {
@@ -381,7 +243,7 @@ TEST_CASE("e2e management: authentication", "[e2e][mgmt][auth]") {
              {"GET", "/leads/optout-history?email=a@x"},
              {"POST", "/events"}}) {
       INFO(method << " " << path);
-      const Answer a = rig.call(method, path, R"({"optOut": true, "blacklisted": true})", token);
+      const ApiAnswer a = rig.call(method, path, R"({"optOut": true, "blacklisted": true})", token);
       CHECK(a.status == 401);
       CHECK(a.body["error"].is_string());
     }
@@ -392,7 +254,7 @@ TEST_CASE("e2e management: authentication", "[e2e][mgmt][auth]") {
         std::string::npos);
   // The token never appears in the log, neither the right one nor a wrong one.
   rig.call("GET", "/users/u1/optout-status");
-  CHECK(rig.gk->log().find(kToken) == std::string::npos);
+  CHECK(rig.gk->log().find(kApiToken) == std::string::npos);
   CHECK(rig.gk->log().find("wrong") == std::string::npos);
 }
 
@@ -400,11 +262,11 @@ TEST_CASE("e2e management: tokens from a file, and /metrics behind a token when 
           "[e2e][mgmt][auth]") {
   TempDir dir;
   const std::string file = dir.write("tokens", "# operators\nfile-token\n");
-  Rig rig;
+  ManagementRig rig;
   rig.opts.http_extra += "\nauth_tokens_file = \"" + file + "\"\nmetrics_require_token = true";
   rig.start();
   CHECK(rig.call("GET", "/users/u1/optout-status", "", "file-token").status == 200);
-  CHECK(rig.call("GET", "/users/u1/optout-status", "", kToken).status == 200);
+  CHECK(rig.call("GET", "/users/u1/optout-status", "", kApiToken).status == 200);
   CHECK(rig.call("GET", "/metrics", "", std::nullopt).status == 401);
   CHECK(rig.call("GET", "/metrics", "", "nope").status == 401);
   CHECK(rig.call("GET", "/metrics", "", "file-token").status == 200);
@@ -413,9 +275,9 @@ TEST_CASE("e2e management: tokens from a file, and /metrics behind a token when 
 }
 
 TEST_CASE("e2e management: bad requests get a 4xx naming the problem", "[e2e][mgmt]") {
-  Rig rig;
+  ManagementRig rig;
   rig.start();
-  auto expect = [&](const Answer& a, int status, const std::string& error_part) {
+  auto expect = [&](const ApiAnswer& a, int status, const std::string& error_part) {
     CHECK(a.status == status);
     REQUIRE(a.body.is_object());
     INFO(a.raw);
@@ -433,8 +295,8 @@ TEST_CASE("e2e management: bad requests get a 4xx naming the problem", "[e2e][mg
            "optOut must be true or false");
     expect(rig.call("PUT", "/users/u1/blacklist-status", R"({"optOut": true})"), 400,
            "blacklisted is missing");
-    expect(rig.call("GET", "/users/u1/optout-status", "", kToken, {{"X-XNG-ApiVersion", "2"}}), 400,
-           "X-XNG-ApiVersion");
+    expect(rig.call("GET", "/users/u1/optout-status", "", kApiToken, {{"X-XNG-ApiVersion", "2"}}),
+           400, "X-XNG-ApiVersion");
     expect(rig.call("GET", "/leads/optout-history"), 400, "email");
     expect(rig.call("GET", "/users/u1/nothing-here"), 404, "no such endpoint");
     CHECK(rig.call("PUT", "/users/u1/optout-status", "{}").body["field"] == "optOut");
@@ -459,7 +321,7 @@ TEST_CASE("e2e management: bad requests get a 4xx naming the problem", "[e2e][mg
     };
     for (const auto& c : cases) {
       INFO(c.body.substr(0, 80));
-      const Answer a = rig.call("POST", "/events", c.body);
+      const ApiAnswer a = rig.call("POST", "/events", c.body);
       CHECK(a.status == 400);
       CHECK(a.body["field"] == c.field);
       CHECK(a.body["type"] == c.type);
@@ -467,7 +329,7 @@ TEST_CASE("e2e management: bad requests get a 4xx naming the problem", "[e2e][mg
     }
   }
   SECTION("POST /events: an unknown channel.type rejects that event only") {
-    const Answer a = rig.call("POST", "/events", R"({"id": "u1", "events": [
+    const ApiAnswer a = rig.call("POST", "/events", R"({"id": "u1", "events": [
         {"event": "Opt Out", "channel.type": "FAX"},
         {"event": "Opt Out", "channel.type": "SMS"}]})");
     CHECK(a.status == 202);
@@ -482,7 +344,7 @@ TEST_CASE("e2e management: bad requests get a 4xx naming the problem", "[e2e][mg
           std::string::npos);
   }
   SECTION("POST /events: when every event is rejected, 400 with the results") {
-    const Answer a =
+    const ApiAnswer a =
         rig.call("POST", "/events",
                  R"({"id": "u1", "events": [{"event": "Opt Out", "channel.type": "FAX"}]})");
     CHECK(a.status == 400);
@@ -490,7 +352,7 @@ TEST_CASE("e2e management: bad requests get a 4xx naming the problem", "[e2e][mg
     CHECK(a.body["type"] == "UNKNOWN_VALUE");
     CHECK(a.body["error"] == "unknown channel.type 'FAX'");
     CHECK(a.body["results"][0]["status"] == "rejected");
-    const Answer nameless =
+    const ApiAnswer nameless =
         rig.call("POST", "/events", R"({"id": "u1", "events": [{}, {"event": 1}]})");
     CHECK(nameless.status == 400);
     CHECK(nameless.body["field"] == "event");
@@ -509,7 +371,7 @@ TEST_CASE("e2e management: bad requests get a 4xx naming the problem", "[e2e][mg
 }
 
 TEST_CASE("e2e management: events on the ZeroMQ socket, JSON and msgpack", "[e2e][mgmt]") {
-  Rig rig;
+  ManagementRig rig;
   rig.start();
   SECTION("JSON by external id") {
     rig.events->send(Frames{R"({"id": "u-json", "events": [
@@ -538,7 +400,7 @@ TEST_CASE("e2e management: events on the ZeroMQ socket, JSON and msgpack", "[e2e
     CHECK_FALSE(e->map.contains("id"));
     CHECK(e->map["timestamp"] == "2026-11-26T10:15:00.123Z");
     CHECK(rig.redis.hget("gk:l:bu1:lead@example.com", "MAIL") == "1");
-    const Answer h =
+    const ApiAnswer h =
         rig.call("GET", "/leads/optout-history?email=lead@EXAMPLE.com&businessUnit=bu1");
     CHECK(h.status == 200);
     REQUIRE(h.body["history"].size() == 1);
@@ -574,7 +436,7 @@ TEST_CASE("e2e management: events on the ZeroMQ socket, JSON and msgpack", "[e2e
 }
 
 TEST_CASE("e2e management: mail.unsubscribe opts out of MAIL and emits two events", "[e2e][mgmt]") {
-  Rig rig;
+  ManagementRig rig;
   rig.start();
   const json lead = {{"email", "reader@example.com"}};
   REQUIRE(rig.outcome("MAIL", lead) == "MAIL");
@@ -603,9 +465,9 @@ TEST_CASE("e2e management: mail.unsubscribe opts out of MAIL and emits two event
 }
 
 TEST_CASE("e2e management: Opt Out without channel.type changes nothing", "[e2e][mgmt]") {
-  Rig rig;
+  ManagementRig rig;
   rig.start();
-  const Answer a = rig.call("POST", "/events", R"({"id": "u1", "events": [
+  const ApiAnswer a = rig.call("POST", "/events", R"({"id": "u1", "events": [
       {"event": "Opt Out", "properties": {"status": "no channel"}},
       {"event": "Opt In"},
       {"event": "Page Viewed", "channel.type": "MAIL"}]})");
@@ -628,16 +490,16 @@ TEST_CASE("e2e management: Opt Out without channel.type changes nothing", "[e2e]
 }
 
 TEST_CASE("e2e management: out-of-order events, last writer wins by event time", "[e2e][mgmt]") {
-  Rig rig;
+  ManagementRig rig;
   rig.start();
-  const Answer a = rig.call("POST", "/events", R"({"id": "u1", "events": [
+  const ApiAnswer a = rig.call("POST", "/events", R"({"id": "u1", "events": [
       {"event": "Opt Out", "channel.type": "MAIL", "timestamp": "2026-11-26T10:15:00.000Z"},
       {"event": "Opt In", "channel.type": "MAIL", "timestamp": "2026-11-26T10:14:00.000Z"}]})");
   REQUIRE(a.status == 202);
   CHECK(a.body["results"][0]["changed"] == true);
   CHECK(a.body["results"][1]["changed"] == false);
   CHECK(rig.call("GET", "/users/u1/optout-status?channelType=MAIL").body["optOut"] == true);
-  const Answer h = rig.call("GET", "/users/u1/optout-history");
+  const ApiAnswer h = rig.call("GET", "/users/u1/optout-history");
   REQUIRE(h.body["history"].size() == 2);
   CHECK(h.body["history"][0]["event"] == "Opt In");
   CHECK(h.body["history"][0]["applied"] == false);
@@ -646,7 +508,7 @@ TEST_CASE("e2e management: out-of-order events, last writer wins by event time",
 
 TEST_CASE("e2e management: an opt-in by id clears the opt-out of a linked lead",
           "[e2e][mgmt][identity]") {
-  Rig rig;
+  ManagementRig rig;
   rig.start();
   const json by_email = {{"email", "pat@example.com"}};
   const json by_both = {{"id", "pat"}, {"email", "pat@example.com"}};
@@ -679,14 +541,14 @@ TEST_CASE("e2e management: an opt-in by id clears the opt-out of a linked lead",
 }
 
 TEST_CASE("e2e management: the store down gets 503, and recovers", "[e2e][mgmt]") {
-  Rig rig;
+  ManagementRig rig;
   rig.start();
   rig.redis.stop();
-  const Answer put = rig.call("PUT", "/users/u1/optout-status", R"({"optOut": true})");
+  const ApiAnswer put = rig.call("PUT", "/users/u1/optout-status", R"({"optOut": true})");
   CHECK(put.status == 503);
   CHECK(put.body == json{{"error", "status store unavailable"}});
   CHECK(rig.call("GET", "/users/u1/optout-status").status == 503);
-  const Answer post =
+  const ApiAnswer post =
       rig.call("POST", "/events",
                R"({"id": "u1", "events": [{"event": "Opt Out", "channel.type": "SMS"}]})");
   CHECK(post.status == 503);

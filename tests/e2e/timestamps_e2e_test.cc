@@ -2,15 +2,24 @@
 // now + changes.max_future_ms is stored with the time of receipt, so every later real
 // opt-out (API, mail.unsubscribe, Opt Out event) still wins and the next message is
 // suppressed; a stored time past the bound (written by hand) loses to a real change.
-#include "tests/e2e/limits_rig.h"
+#include <catch2/catch.hpp>
+
+#include "tests/support/api_rig.h"
 
 #include "common/util/timestamp.h"
 
 using namespace gk;
 using namespace gk::test;
-using namespace gk::test::limits;
+using nlohmann::json;
+using namespace std::chrono_literals;
 
 namespace {
+
+// Logs at info: the tests read its warnings, and debug lines for every message would only
+// slow the many sends.
+struct LimitsRig : ApiRig {
+  LimitsRig() { opts.log_level = "info"; }
+};
 
 constexpr EpochMs kBoundMs = 300000;  // the default of changes.max_future_ms
 constexpr EpochMs kTenYearsMs = EpochMs{3653} * 86400 * 1000;
@@ -51,7 +60,7 @@ TEST_CASE("e2e limits: a far-future Opt In is clamped and every real opt-out sti
       const std::string id = "u" + std::to_string(++n);
       INFO(label << ", then an opt-out by " << how << " (user " << id << ")");
       // The future-dated Opt In, by POST /events: accepted, and the answer says it was clamped.
-      const Answer in = rig.call("POST", "/events", body(id, "Opt In", "MAIL", ts).dump());
+      const ApiAnswer in = rig.call("POST", "/events", body(id, "Opt In", "MAIL", ts).dump());
       REQUIRE(in.status == 202);
       CHECK(in.body["results"][0]["status"] == "accepted");
       CHECK(in.body["results"][0]["timestampClamped"] == true);
@@ -59,13 +68,13 @@ TEST_CASE("e2e limits: a far-future Opt In is clamped and every real opt-out sti
       CHECK(rig.outcome("MAIL", {{"id", id}}) == "MAIL");
 
       if (how == "api") {
-        const Answer out = rig.call("PUT", "/users/" + id + "/optout-status?channelType=MAIL",
-                                    R"({"optOut": true})");
+        const ApiAnswer out = rig.call("PUT", "/users/" + id + "/optout-status?channelType=MAIL",
+                                       R"({"optOut": true})");
         REQUIRE(out.status == 200);
         CHECK(out.body["applied"] == true);
         CHECK(out.body["optOut"] == true);
       } else if (how == "mail.unsubscribe") {
-        const Answer out =
+        const ApiAnswer out =
             rig.call("POST", "/events", body(id, "mail.unsubscribe", "", nullptr).dump());
         REQUIRE(out.status == 202);
         CHECK(out.body["results"][0]["changed"] == true);
@@ -90,8 +99,8 @@ TEST_CASE("e2e limits: a far-future Opt In on the events socket is clamped too",
   rig.events->send(Frames{body("sock", "Opt In", "MAIL", "9999-12-31T23:59:59.999Z").dump()});
   const auto e = rig.next_event();
   REQUIRE(e);
-  CHECK(e->first == "Opt In");
-  CHECK(e->second["timestampClamped"] == true);
+  CHECK(e->topic == "Opt In");
+  CHECK(e->map["timestampClamped"] == true);
   check_stored_time(rig, "gk:u::sock", "MAIL");
   rig.events->send(Frames{body("sock", "Opt Out", "MAIL", nullptr).dump()});
   CHECK(rig.eventually_outcome("suppressed/opt_out:MAIL", "MAIL", {{"id", "sock"}}));
@@ -104,19 +113,20 @@ TEST_CASE("e2e limits: a far-future Whitelisted does not outrank a later blackli
   for (const std::string how : {"api", "Blacklisted event"}) {
     const std::string id = "w-" + how.substr(0, 3);
     INFO(how);
-    const Answer in =
+    const ApiAnswer in =
         rig.call("POST", "/events", body(id, "Whitelisted", "", "9999-12-31T23:59:59.999Z").dump());
     REQUIRE(in.status == 202);
     CHECK(in.body["results"][0]["timestampClamped"] == true);
     check_stored_time(rig, "gk:u::" + id, "BLACKLIST");
     if (how == "api") {
-      const Answer out =
+      const ApiAnswer out =
           rig.call("PUT", "/users/" + id + "/blacklist-status", R"({"blacklisted": true})");
       REQUIRE(out.status == 200);
       CHECK(out.body["applied"] == true);
       CHECK(out.body["blacklisted"] == true);
     } else {
-      const Answer out = rig.call("POST", "/events", body(id, "Blacklisted", "", nullptr).dump());
+      const ApiAnswer out =
+          rig.call("POST", "/events", body(id, "Blacklisted", "", nullptr).dump());
       REQUIRE(out.status == 202);
       CHECK(out.body["results"][0]["changed"] == true);
     }
@@ -129,16 +139,16 @@ TEST_CASE("e2e limits: a time slightly ahead, within the bound, is kept as given
   LimitsRig rig;
   rig.start();
   const EpochMs ahead = now_ms() + 60000;  // a minute of producer clock skew
-  const Answer a = rig.call("POST", "/events", body("skew", "Opt Out", "MAIL", ahead).dump());
+  const ApiAnswer a = rig.call("POST", "/events", body("skew", "Opt Out", "MAIL", ahead).dump());
   REQUIRE(a.status == 202);
   CHECK_FALSE(a.body["results"][0].contains("timestampClamped"));
   CHECK(rig.hget("gk:u::skew", "MAIL:ts") == std::to_string(ahead));
   const auto e = rig.next_event();
   REQUIRE(e);
-  CHECK(e->second["timestamp"] == format_iso8601(ahead));
-  CHECK_FALSE(e->second.contains("timestampClamped"));
+  CHECK(e->map["timestamp"] == format_iso8601(ahead));
+  CHECK_FALSE(e->map.contains("timestampClamped"));
   // Within the bound it is a real time: an older change loses against it.
-  const Answer older =
+  const ApiAnswer older =
       rig.call("POST", "/events", body("skew", "Opt In", "MAIL", ahead - 1000).dump());
   REQUIRE(older.status == 202);
   CHECK(older.body["results"][0]["changed"] == false);
@@ -155,7 +165,7 @@ TEST_CASE("e2e limits: a poisoned stored time written directly is overridden by 
                      std::to_string(now_ms() + kTenYearsMs)});
   rig.start();
 
-  const Answer api =
+  const ApiAnswer api =
       rig.call("PUT", "/users/p1/optout-status?channelType=MAIL", R"({"optOut": true})");
   REQUIRE(api.status == 200);
   CHECK(api.body["applied"] == true);
@@ -163,14 +173,15 @@ TEST_CASE("e2e limits: a poisoned stored time written directly is overridden by 
   check_stored_time(rig, "gk:u::p1", "MAIL");
   CHECK(rig.eventually_outcome("suppressed/opt_out:MAIL", "MAIL", {{"id", "p1"}}));
 
-  const Answer ev = rig.call("POST", "/events", body("p2", "mail.unsubscribe", "", nullptr).dump());
+  const ApiAnswer ev =
+      rig.call("POST", "/events", body("p2", "mail.unsubscribe", "", nullptr).dump());
   REQUIRE(ev.status == 202);
   CHECK(ev.body["results"][0]["changed"] == true);
   CHECK(rig.eventually_outcome("suppressed/opt_out:MAIL", "MAIL", {{"id", "p2"}}));
 
   const json lead_out = {{"email", "lead@example.com"},
                          {"events", {{{"event", "Opt Out"}, {"channel.type", "MAIL"}}}}};
-  const Answer lead = rig.call("POST", "/events", lead_out.dump());
+  const ApiAnswer lead = rig.call("POST", "/events", lead_out.dump());
   REQUIRE(lead.status == 202);
   CHECK(lead.body["results"][0]["changed"] == true);
   check_stored_time(rig, "gk:l::lead@example.com", "MAIL");
@@ -179,7 +190,7 @@ TEST_CASE("e2e limits: a poisoned stored time written directly is overridden by 
   SECTION("a poisoned lead merged into its user does not outrank the user's real opt-out") {
     rig.redis.command(
         {"HSET", "gk:l::merge@example.com", "MAIL", "0", "MAIL:ts", std::to_string(kMaxEpochMs)});
-    const Answer out =
+    const ApiAnswer out =
         rig.call("PUT", "/users/m1/optout-status?channelType=MAIL", R"({"optOut": true})");
     REQUIRE(out.status == 200);
     const json link = {
@@ -201,16 +212,16 @@ TEST_CASE("e2e limits: a published system event is never dated past the bound",
       {"events",
        {{{"event", "Opt In"}, {"channel.type", "MAIL"}, {"timestamp", "9999-12-31T23:59:59Z"}},
         {{"event", "Page Viewed"}, {"timestamp", kMaxEpochMs}}}}};
-  const Answer a = rig.call("POST", "/events", far.dump());
+  const ApiAnswer a = rig.call("POST", "/events", far.dump());
   REQUIRE(a.status == 202);
   for (int i = 0; i < 2; ++i) {
     const auto e = rig.next_event();
     REQUIRE(e);
-    INFO(e->first << " " << e->second.dump());
-    const auto ts = parse_iso8601(e->second["timestamp"].get<std::string>());
+    INFO(e->topic << " " << e->map.dump());
+    const auto ts = parse_iso8601(e->map["timestamp"].get<std::string>());
     REQUIRE(ts);
     CHECK(*ts <= now_ms() + kBoundMs);
-    CHECK(e->second["timestampClamped"] == true);
+    CHECK(e->map["timestampClamped"] == true);
   }
   // The stream holds the same times.
   const auto entries = rig.redis.command({"XRANGE", "gk:events", "-", "+"});
@@ -234,7 +245,7 @@ TEST_CASE("e2e limits: [changes] max_future_ms is configurable", "[e2e][limits][
   rig.opts.extra_toml = "[changes]\nmax_future_ms = 0\n";
   rig.start();
   // With no allowance, even a minute ahead is clamped.
-  const Answer a =
+  const ApiAnswer a =
       rig.call("POST", "/events", body("z", "Opt Out", "MAIL", now_ms() + 60000).dump());
   REQUIRE(a.status == 202);
   CHECK(a.body["results"][0]["timestampClamped"] == true);

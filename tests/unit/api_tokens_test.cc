@@ -3,7 +3,7 @@
 
 #include <cstdlib>
 
-#include "gatekeeper/management/api_tokens.h"
+#include "gatekeeper/api/api_tokens.h"
 #include "tests/support/process.h"
 
 using namespace gk;

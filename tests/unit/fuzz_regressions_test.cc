@@ -18,7 +18,7 @@
 #include "common/config/config.h"
 #include "common/rules/optout_record.h"
 #include "common/rules/verdict.h"
-#include "gatekeeper/ops/http_server.h"
+#include "gatekeeper/http/http_server.h"
 #include "gatekeeper/pipeline/message_pipeline.h"
 #include "gatekeeper/pipeline/pipeline_stats.h"
 

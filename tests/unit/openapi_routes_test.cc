@@ -4,8 +4,8 @@
 #include <set>
 #include <string>
 
-#include "gatekeeper/management/http_api.h"
-#include "gatekeeper/ops/http_server.h"
+#include "gatekeeper/api/http_api.h"
+#include "gatekeeper/http/http_server.h"
 #include "tests/support/openapi.h"
 
 using namespace gk;

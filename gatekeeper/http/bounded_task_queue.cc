@@ -1,4 +1,4 @@
-#include "gatekeeper/ops/bounded_task_queue.h"
+#include "gatekeeper/http/bounded_task_queue.h"
 
 namespace gk {
 

@@ -11,7 +11,7 @@
 #include "common/config/config.h"
 #include "common/protocol/unsubscribe_token.h"
 #include "common/rules/channels.h"
-#include "gatekeeper/management/api_route.h"
+#include "gatekeeper/http/api_route.h"
 #include "gatekeeper/management/status_service.h"
 
 namespace gk {

@@ -1,10 +1,10 @@
-#include "gatekeeper/management/topic_routes.h"
+#include "gatekeeper/api/topic_routes.h"
 
 #include "common/protocol/events.h"
 #include "common/protocol/system_event.h"
 #include "gatekeeper/management/preferences.h"
-#include "gatekeeper/management/request_params.h"
-#include "gatekeeper/ops/http_server.h"
+#include "gatekeeper/api/request_params.h"
+#include "gatekeeper/http/http_server.h"
 
 namespace gk {
 

@@ -1,4 +1,4 @@
-#include "gatekeeper/ops/http_server.h"
+#include "gatekeeper/http/http_server.h"
 
 #include <sys/socket.h>
 
@@ -10,8 +10,8 @@
 #include <memory>
 #include <stdexcept>
 
-#include "gatekeeper/ops/bounded_task_queue.h"
-#include "gatekeeper/ops/deadline_stream.h"
+#include "gatekeeper/http/bounded_task_queue.h"
+#include "gatekeeper/http/deadline_stream.h"
 
 #include "common/protocol/system_event.h"
 

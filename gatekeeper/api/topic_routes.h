@@ -6,7 +6,7 @@
 #include <httplib.h>
 
 #include "common/rules/channels.h"
-#include "gatekeeper/management/api_route.h"
+#include "gatekeeper/http/api_route.h"
 #include "gatekeeper/management/status_service.h"
 
 namespace gk {

@@ -1,4 +1,4 @@
-#include "gatekeeper/ops/http_head.h"
+#include "gatekeeper/http/http_head.h"
 
 #include <algorithm>
 #include <cctype>

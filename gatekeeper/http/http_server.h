@@ -9,9 +9,9 @@
 
 #include "common/config/config.h"
 #include "common/util/counters.h"
-#include "gatekeeper/ops/bounded_task_queue.h"
+#include "gatekeeper/http/bounded_task_queue.h"
 #include "gatekeeper/ops/health.h"
-#include "gatekeeper/ops/http_acceptor.h"
+#include "gatekeeper/http/http_acceptor.h"
 
 namespace gk {
 

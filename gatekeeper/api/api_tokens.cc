@@ -1,4 +1,4 @@
-#include "gatekeeper/management/api_tokens.h"
+#include "gatekeeper/api/api_tokens.h"
 
 #include <cstdlib>
 #include <fstream>

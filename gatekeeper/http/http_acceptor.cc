@@ -1,4 +1,4 @@
-#include "gatekeeper/ops/http_acceptor.h"
+#include "gatekeeper/http/http_acceptor.h"
 
 #include <fcntl.h>
 #include <netdb.h>

@@ -10,7 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "gatekeeper/ops/http_head.h"
+#include "gatekeeper/http/http_head.h"
 #include "gatekeeper/ops/log_limiter.h"
 #include "common/util/counters.h"
 

@@ -1,4 +1,4 @@
-#include "gatekeeper/management/request_params.h"
+#include "gatekeeper/api/request_params.h"
 
 #include "common/protocol/system_event.h"
 #include "common/rules/identity.h"

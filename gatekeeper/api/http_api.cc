@@ -1,4 +1,4 @@
-#include "gatekeeper/management/http_api.h"
+#include "gatekeeper/api/http_api.h"
 
 #include <algorithm>
 #include <set>
@@ -8,8 +8,8 @@
 #include "common/rules/identity.h"
 #include "common/rules/optout_record.h"
 #include "common/util/timestamp.h"
-#include "gatekeeper/management/request_params.h"
-#include "gatekeeper/ops/http_server.h"
+#include "gatekeeper/api/request_params.h"
+#include "gatekeeper/http/http_server.h"
 
 namespace gk {
 

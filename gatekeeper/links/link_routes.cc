@@ -1,4 +1,4 @@
-#include "gatekeeper/management/link_routes.h"
+#include "gatekeeper/links/link_routes.h"
 
 #include <fstream>
 #include <map>
@@ -8,9 +8,9 @@
 #include "common/protocol/system_event.h"
 #include "common/rules/identity.h"
 #include "common/util/timestamp.h"
-#include "gatekeeper/management/preference_page.h"
+#include "gatekeeper/links/preference_page.h"
 #include "gatekeeper/management/preferences.h"
-#include "gatekeeper/ops/http_server.h"
+#include "gatekeeper/http/http_server.h"
 
 namespace gk {
 

@@ -1,4 +1,4 @@
-#include "gatekeeper/ops/deadline_stream.h"
+#include "gatekeeper/http/deadline_stream.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -1,4 +1,4 @@
-#include "gatekeeper/management/preference_page.h"
+#include "gatekeeper/links/preference_page.h"
 
 #include <algorithm>
 

@@ -1,0 +1,242 @@
+#include "common/store/status_reader.h"
+
+#include <algorithm>
+#include <chrono>
+
+// StatusReader's links: the lookup connection, a tracking link and an invalidation
+// subscriber per node, their pings, and the evictions the subscribers announce. The
+// lookups themselves (resolve, want, fetch) are in status_reader.cc.
+
+namespace gk {
+
+namespace {
+
+constexpr std::string_view kInvalidateChannel = "__redis__:invalidate";
+constexpr auto kReplicaRetry = std::chrono::seconds(5);
+
+bool is_message(const redisReply* r) {
+  return r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
+         r->element[0]->type == REDIS_REPLY_STRING &&
+         std::string_view(r->element[0]->str, r->element[0]->len) == "message";
+}
+
+}  // namespace
+
+bool StatusReader::connect(std::string& error) {
+  disconnect();
+  auto lookup = RedisRouter::connect(redis_, error);
+  if (!lookup) return false;
+  lookup_ = std::move(lookup);
+  topology_seen_ = topology_counted_ = lookup_->topology_version();
+  router_counted_ = lookup_->stats();
+  if (cache_enabled_ && !sync_links(error)) {
+    disconnect();
+    return false;
+  }
+  return true;
+}
+
+bool StatusReader::open_link(const std::string& node, Link& link, std::string& error) {
+  link.node = node;
+  const auto address = parse_node_address(node);
+  if (!address) {
+    error = "bad node address " + node;
+    return false;
+  }
+  link.tracker = RedisConnection::connect(redis_, address->host, address->port, error);
+  if (!link.tracker) return false;
+  link.subscriber = RedisConnection::connect(redis_, address->host, address->port, error);
+  if (!link.subscriber) return false;
+  auto id = link.subscriber->command({"CLIENT", "ID"});
+  if (!id || id->type != REDIS_REPLY_INTEGER) {
+    error = node + ": CLIENT ID: " + (id ? describe_reply(id.get()) : link.subscriber->error());
+    return false;
+  }
+  auto sub = link.subscriber->command({"SUBSCRIBE", kInvalidateChannel});
+  if (!sub || sub->type != REDIS_REPLY_ARRAY) {
+    error = node + ": SUBSCRIBE: " + (sub ? describe_reply(sub.get()) : link.subscriber->error());
+    return false;
+  }
+  // Broadcast mode: every write to a person key on this node is announced, read by us or
+  // not. Per-key tracking would tie the announcement to the node that served the read (a
+  // slot can move) and costs the server a table entry per key read, which it caps
+  // (tracking-table-max-keys) by announcing keys that never changed.
+  const std::string id_text = std::to_string(id->integer);
+  std::vector<std::string_view> tracking_args = {"CLIENT",   "TRACKING", "on",
+                                                 "REDIRECT", id_text,    "BCAST"};
+  const std::vector<std::string> prefixes = keys_.tracking_prefixes();
+  for (const std::string& prefix : prefixes) {
+    tracking_args.push_back("PREFIX");
+    tracking_args.push_back(prefix);
+  }
+  auto tracking = link.tracker->command(tracking_args);
+  if (!tracking || tracking->type == REDIS_REPLY_ERROR) {
+    error = node + ": CLIENT TRACKING: " +
+            (tracking ? describe_reply(tracking.get()) : link.tracker->error());
+    return false;
+  }
+  return true;
+}
+
+bool StatusReader::sync_links(std::string& error) {
+  topology_seen_ = lookup_->topology_version();
+  const std::vector<std::string> primaries = lookup_->primaries();
+  const std::vector<std::string> replicas = lookup_->replicas();
+  auto wanted = [&](const std::string& node) {
+    return std::find(primaries.begin(), primaries.end(), node) != primaries.end() ||
+           std::find(replicas.begin(), replicas.end(), node) != replicas.end();
+  };
+  // A node that left the map cannot announce writes that matter any more.
+  std::erase_if(links_, [&](const Link& l) { return !wanted(l.node); });
+  bool added = false;
+  const auto now = std::chrono::steady_clock::now();
+  auto add = [&](const std::string& node, bool required) {
+    for (const Link& l : links_) {
+      if (l.node == node) return true;
+    }
+    // A replica that could not be reached is tried again later, not at every ping: an
+    // unreachable host costs a whole connect timeout, and the message loop waits for it.
+    if (auto it = retry_after_.find(node); !required && it != retry_after_.end()) {
+      if (now < it->second) return true;
+    }
+    Link link;
+    std::string why;
+    if (!open_link(node, link, why)) {
+      if (required) {
+        error = why;
+        return false;
+      }
+      ++stats_.link_errors;
+      retry_after_[node] = now + kReplicaRetry;
+      return true;
+    }
+    retry_after_.erase(node);
+    links_.push_back(std::move(link));
+    added = true;
+    return true;
+  };
+  for (const std::string& node : primaries) {
+    if (!add(node, true)) return false;
+  }
+  for (const std::string& node : replicas) (void)add(node, false);
+  rebuild_fds();
+  // Writes on a node before its link existed were not heard: whatever is cached may be stale.
+  if (added && cache_.size() > 0) {
+    cache_.clear();
+    ++stats_.flushes;
+  }
+  return true;
+}
+
+void StatusReader::rebuild_fds() {
+  fds_.clear();
+  for (const Link& l : links_) fds_.push_back(l.subscriber->fd());
+}
+
+void StatusReader::collect_router_stats() {
+  if (!lookup_) return;
+  const RedisRouter::Stats& now = lookup_->stats();
+  stats_.redirects.moved += now.moved - router_counted_.moved;
+  stats_.redirects.ask += now.ask - router_counted_.ask;
+  stats_.redirects.tryagain += now.tryagain - router_counted_.tryagain;
+  stats_.topology_changes += lookup_->topology_version() - topology_counted_;
+  router_counted_ = now;
+  topology_counted_ = lookup_->topology_version();
+}
+
+void StatusReader::disconnect() noexcept {
+  collect_router_stats();
+  // Without the invalidation links nothing cached can be trusted any more.
+  if (cache_.size() > 0) ++stats_.flushes;
+  cache_.clear();
+  links_.clear();
+  fds_.clear();
+  lookup_.reset();
+}
+
+bool StatusReader::drain_invalidations(std::size_t index) {
+  if (index >= links_.size()) return connected();
+  RedisConnection& link = *links_[index].subscriber;
+  if (!link.read_available()) {
+    disconnect();
+    return false;
+  }
+  while (auto reply = link.next_buffered_reply()) {
+    if (!is_message(reply.get())) continue;
+    const redisReply* keys = reply->element[2];
+    if (keys->type == REDIS_REPLY_ARRAY) {
+      for (std::size_t i = 0; i < keys->elements; ++i) {
+        const redisReply* k = keys->element[i];
+        if (k->type != REDIS_REPLY_STRING) continue;
+        invalidate({k->str, k->len});
+        ++stats_.invalidations;
+      }
+    } else {
+      // A null key list means Redis flushed a database: everything may have changed.
+      cache_.clear();
+      ++stats_.flushes;
+    }
+  }
+  if (!link.ok()) {
+    disconnect();
+    return false;
+  }
+  return true;
+}
+
+void StatusReader::invalidate(std::string_view key) noexcept {
+  Part part;
+  if (key.starts_with(keys_.user_prefix())) {
+    part = Part::kUser, key.remove_prefix(keys_.user_prefix().size());
+  } else if (key.starts_with(keys_.lead_prefix())) {
+    part = Part::kLead, key.remove_prefix(keys_.lead_prefix().size());
+  } else if (key.starts_with(keys_.link_prefix())) {
+    part = Part::kLink, key.remove_prefix(keys_.link_prefix().size());
+  } else {
+    return;
+  }
+  // A business unit holds no ':', so the first one ends it.
+  const std::size_t colon = key.find(':');
+  if (colon == std::string_view::npos) return;
+  const PersonKey who{key.substr(0, colon), key.substr(colon + 1)};
+  switch (part) {
+    case Part::kUser:
+      return cache_.erase_user(who);
+    case Part::kLead:
+      return cache_.erase_lead(who);
+    case Part::kLink:
+      return cache_.erase_link(who);
+  }
+}
+
+bool StatusReader::ping() {
+  if (!lookup_) return false;
+  std::string error;
+  // Every ping retries replica links that could not be opened before.
+  const bool answered = lookup_->ping();
+  collect_router_stats();
+  if (!answered || !ping_trackers() || (cache_enabled_ && !sync_links(error))) {
+    disconnect();
+    return false;
+  }
+  return true;
+}
+
+bool StatusReader::ping_trackers() {
+  // A tracking link sends nothing else: if it died (an idle-client timeout, CLIENT KILL, a
+  // network fault), Redis would stop announcing writes and nobody would say so. The ping
+  // notices it, and keeps it from ever being idle.
+  for (Link& l : links_) l.tracker->append({"PING"});
+  bool ok = true;
+  for (Link& l : links_) {
+    auto reply = l.tracker->get_reply();
+    ok = ok && reply && reply->type != REDIS_REPLY_ERROR;
+  }
+  return ok;
+}
+
+std::vector<std::string> StatusReader::nodes() const {
+  return lookup_ ? lookup_->primaries() : std::vector<std::string>{};
+}
+
+}  // namespace gk
