@@ -30,18 +30,19 @@ StatusReader::StatusReader(const RedisConfig& redis, const CacheConfig& cache,
       cache_(cache.enabled ? cache.max_entries : 0),
       batch_(std::numeric_limits<std::size_t>::max()) {}
 
-bool StatusReader::connect(std::string& error) {
+Status StatusReader::connect() {
   disconnect();
-  auto lookup = RedisRouter::connect(redis_, error);
-  if (!lookup) return false;
-  lookup_ = std::move(lookup);
+  auto lookup = RedisRouter::connect(redis_);
+  if (!lookup) return fail(lookup.error());
+  lookup_ = std::move(lookup).value();
   topology_seen_ = topology_counted_ = lookup_->topology_version();
   router_counted_ = lookup_->stats();
+  std::string error;
   if (cache_enabled_ && !sync_links(error)) {
     disconnect();
-    return false;
+    return fail(error);
   }
-  return true;
+  return {};
 }
 
 bool StatusReader::open_link(const std::string& node, Link& link, std::string& error) {
@@ -51,10 +52,14 @@ bool StatusReader::open_link(const std::string& node, Link& link, std::string& e
     error = "bad node address " + node;
     return false;
   }
-  link.tracker = RedisConnection::connect(redis_, address->host, address->port, error);
-  if (!link.tracker) return false;
-  link.subscriber = RedisConnection::connect(redis_, address->host, address->port, error);
-  if (!link.subscriber) return false;
+  for (RedisConnection::Ptr* conn : {&link.tracker, &link.subscriber}) {
+    auto connected = RedisConnection::connect(redis_, address->host, address->port);
+    if (!connected) {
+      error = connected.error();
+      return false;
+    }
+    *conn = std::move(connected).value();
+  }
   auto id = link.subscriber->command({"CLIENT", "ID"});
   if (!id || id->type != REDIS_REPLY_INTEGER) {
     error = node + ": CLIENT ID: " + (id ? describe_reply(id.get()) : link.subscriber->error());
@@ -296,11 +301,9 @@ void StatusReader::want(const PersonRef& person) {
   }
 }
 
-bool StatusReader::fetch(std::string& error) {
-  if (!lookup_) {
-    error = "not connected";
-    return false;
-  }
+Status StatusReader::fetch() {
+  if (!lookup_) return fail("not connected");
+  std::string error;
   // Round one may reveal linked users, whose records round two reads.
   while (!wanted_.empty()) {
     std::vector<Wanted> round;
@@ -310,10 +313,10 @@ bool StatusReader::fetch(std::string& error) {
       wanted_.clear();
       wanted_keys_.clear();
       disconnect();
-      return false;
+      return fail(error);
     }
   }
-  return true;
+  return {};
 }
 
 bool StatusReader::fetch_round(std::vector<Wanted>& round, std::string& error) {
