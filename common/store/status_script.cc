@@ -203,7 +203,12 @@ Result<StatusWriteResult> run_status_script(RedisRouter& redis, const RedisConfi
   w.ts = clamp_change_time(write.ts, write.received, now, limits.max_future_ms, clamped);
   const EpochMs horizon = now + limits.max_future_ms;
   const std::string head = w.field.empty() ? std::string() : entry_head(w);
-  require_key_business_unit(w.bu);  // the scripts build <prefix>u:<bu>:... themselves
+  // The scripts build <prefix>u:<bu>:... themselves, past KeySchema's guard. Every entry
+  // point rejects such a business unit first; a caller that skipped that gets an error here
+  // (this is fallible I/O already), not a write to a key another tenant's person may own.
+  if (const auto problem = business_unit_problem(w.bu); !problem.empty()) {
+    return fail("refusing to build a key: business unit " + std::string(problem));
+  }
   // Cheap next to the round trip, and keeps the layout with the schema rather than with
   // every caller.
   const KeySchema keys(config.key_prefix, redis.cluster());

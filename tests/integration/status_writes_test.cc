@@ -293,6 +293,32 @@ TEMPLATE_TEST_CASE("status writes: a key of the wrong type is an error, not a si
   CHECK(written.error().find("WRONGTYPE") != std::string::npos);
 }
 
+TEMPLATE_TEST_CASE("status writes: a business unit that would break the key layout is refused",
+                   "[writes]", OneServer, Cluster) {
+  WriteRig<TestType> rig;
+  StatusWrite w;
+  w.bu = "a:b";  // would read as business unit "a", external id "b:u1"
+  w.external_id = "u1";
+  w.email = "ann@x.com";
+  w.field = "MAIL";
+  w.value = true;
+  w.ts = 1;
+  const auto written = run_status_script(*rig.conn, rig.config, w);
+  REQUIRE_FALSE(written);
+  CHECK(written.error() == "refusing to build a key: business unit must not contain ':'");
+  CHECK(rig.conn->ok());  // a refusal, not a broken link
+  // Nothing was written, in particular not where business unit "a" keeps "b:u1".
+  const KeySchema keys(rig.config.key_prefix, TestType::kCluster);
+  std::string user, lead, link;
+  keys.user(user, "a", "b:u1");
+  keys.lead(lead, "a", "b:ann@x.com");
+  keys.link(link, "a", "b:ann@x.com");
+  for (const std::string& key : {user, lead, link}) {
+    INFO(key);
+    CHECK(rig.integer({"EXISTS", key}) == 0);
+  }
+}
+
 TEMPLATE_TEST_CASE("status writes: concurrent writers never lose the newer change",
                    "[writes][concurrency]", OneServer, Cluster) {
   WriteRig<TestType> rig;
