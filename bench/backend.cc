@@ -83,9 +83,9 @@ Counters Backend::tracking() {
 
 void seed(const RedisConfig& redis, std::uint64_t first, std::uint64_t count,
           std::uint64_t opt_out_every) {
-  std::string error;
-  auto router = RedisRouter::connect(redis, error);
-  if (!router) throw std::runtime_error("seeding Redis: " + error);
+  auto connected = RedisRouter::connect(redis);
+  if (!connected) throw std::runtime_error("seeding Redis: " + connected.error());
+  RedisRouter::Ptr router = std::move(connected).value();
   constexpr std::uint64_t kBatch = 10000;
   std::vector<std::string> keys;
   std::vector<RedisRouter::Command> commands;

@@ -34,9 +34,9 @@ long rss_kib(pid_t pid) {
 }
 
 void seed(test::RedisServer& redis) {
-  std::string error;
-  auto conn = RedisConnection::connect(redis.config(), error);
-  if (!conn) throw std::runtime_error(error);
+  auto connected = RedisConnection::connect(redis.config());
+  if (!connected) throw std::runtime_error(connected.error());
+  RedisConnection::Ptr conn = std::move(connected).value();
   std::uint64_t n = 0;
   for (std::uint64_t p = 0; p < kPeople; ++p) {
     if (!opted_out(p) && !blacklisted(p)) continue;

@@ -87,11 +87,9 @@ std::string_view slot_tag(std::uint16_t slot) {
   return table.tags[slot % kClusterSlots];
 }
 
-std::optional<SlotMap> SlotMap::parse(const redisReply* reply, std::string_view asked_host,
-                                      std::string& error) {
+Result<SlotMap> SlotMap::parse(const redisReply* reply, std::string_view asked_host) {
   if (reply == nullptr || reply->type != REDIS_REPLY_ARRAY) {
-    error = "CLUSTER SLOTS: expected an array";
-    return std::nullopt;
+    return fail("CLUSTER SLOTS: expected an array");
   }
   SlotMap map;
   for (std::size_t i = 0; i < reply->elements; ++i) {
@@ -99,8 +97,8 @@ std::optional<SlotMap> SlotMap::parse(const redisReply* reply, std::string_view 
     if (range->type != REDIS_REPLY_ARRAY || range->elements < 3 ||
         range->element[0]->type != REDIS_REPLY_INTEGER ||
         range->element[1]->type != REDIS_REPLY_INTEGER) {
-      error = "CLUSTER SLOTS: range " + std::to_string(i) + " is not [start, end, primary, ...]";
-      return std::nullopt;
+      return fail("CLUSTER SLOTS: range " + std::to_string(i) +
+                  " is not [start, end, primary, ...]");
     }
     const long long first = range->element[0]->integer;
     const long long last = range->element[1]->integer;
@@ -109,8 +107,7 @@ std::optional<SlotMap> SlotMap::parse(const redisReply* reply, std::string_view 
         primary->type != REDIS_REPLY_ARRAY || primary->elements < 2 ||
         primary->element[0]->type != REDIS_REPLY_STRING ||
         primary->element[1]->type != REDIS_REPLY_INTEGER) {
-      error = "CLUSTER SLOTS: range " + std::to_string(i) + " has bad bounds or primary";
-      return std::nullopt;
+      return fail("CLUSTER SLOTS: range " + std::to_string(i) + " has bad bounds or primary");
     }
     const std::uint16_t index = map.index_of(node_name(primary, asked_host));
     for (long long s = first; s <= last; ++s) map.owner_[to_u16(s)] = index;

@@ -9,6 +9,8 @@
 
 #include <hiredis/hiredis.h>
 
+#include "common/util/result.h"
+
 namespace gk {
 
 // Redis Cluster's key space: 16384 hash slots, a key's slot is CRC16 (XMODEM) of the key, or
@@ -29,10 +31,9 @@ class SlotMap {
 
   SlotMap() { owner_.fill(kNoNode); }
 
-  // From a CLUSTER SLOTS reply asked of a node on `asked_host`; nullopt (and `error`) for a
-  // reply of another shape.
-  static std::optional<SlotMap> parse(const redisReply* reply, std::string_view asked_host,
-                                      std::string& error);
+  // From a CLUSTER SLOTS reply asked of a node on `asked_host`; an error for a reply of
+  // another shape.
+  static Result<SlotMap> parse(const redisReply* reply, std::string_view asked_host);
 
   // kNoNode when no primary serves the slot (the cluster is then incomplete).
   std::uint16_t node_of(std::uint16_t slot) const noexcept { return owner_[slot]; }

@@ -15,16 +15,13 @@ std::string LuaScript::digest() const {
   return sha_;
 }
 
-RedisReplyPtr LuaScript::run(RedisRouter& redis, const std::vector<std::string_view>& keys,
-                             const std::vector<std::string_view>& args, std::string& error) const {
+Result<RedisReplyPtr> LuaScript::run(RedisRouter& redis, const std::vector<std::string_view>& keys,
+                                     const std::vector<std::string_view>& args) const {
   const std::string route = keys.empty() ? std::string() : std::string(keys.front());
   std::string sha = digest();
   if (sha.empty()) {
     auto loaded = redis.command(route, {"SCRIPT", "LOAD", text_});
-    if (!loaded) {
-      error = redis.error();
-      return nullptr;
-    }
+    if (!loaded) return fail(redis.error());
     if (loaded->type == REDIS_REPLY_STRING) {
       sha.assign(loaded->str, loaded->len);
       std::lock_guard lock(mutex_);
@@ -37,16 +34,13 @@ RedisReplyPtr LuaScript::run(RedisRouter& redis, const std::vector<std::string_v
   argv.insert(argv.end(), args.begin(), args.end());
   RedisReplyPtr reply;
   if (!sha.empty()) reply = redis.command(route, argv);
-  if (!reply && !redis.ok()) {
-    error = redis.error();
-    return nullptr;
-  }
+  if (!reply && !redis.ok()) return fail(redis.error());
   if (!reply || is_noscript(reply.get())) {
     argv[0] = "EVAL";
     argv[1] = text_;
     reply = redis.command(route, argv);
   }
-  if (!reply) error = redis.error();
+  if (!reply) return fail(redis.error());
   return reply;
 }
 

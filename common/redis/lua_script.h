@@ -7,6 +7,7 @@
 
 #include "common/redis/redis_connection.h"
 #include "common/redis/redis_router.h"
+#include "common/util/result.h"
 
 namespace gk {
 
@@ -16,10 +17,10 @@ class LuaScript {
  public:
   explicit LuaScript(std::string text) : text_(std::move(text)) {}
 
-  // Runs on the node of keys[0] (the only node when not in cluster mode). nullptr and
-  // `error` on an I/O failure; error replies come back as they are.
-  RedisReplyPtr run(RedisRouter& redis, const std::vector<std::string_view>& keys,
-                    const std::vector<std::string_view>& args, std::string& error) const;
+  // Runs on the node of keys[0] (the only node when not in cluster mode). An error on an I/O
+  // failure (the reply is then never null); error replies come back as they are.
+  Result<RedisReplyPtr> run(RedisRouter& redis, const std::vector<std::string_view>& keys,
+                            const std::vector<std::string_view>& args) const;
 
  private:
   std::string digest() const;

@@ -40,31 +40,26 @@ auto with_argv(const std::string_view* args, std::size_t count, F&& f) {
 
 }  // namespace
 
-RedisConnection::Ptr RedisConnection::connect(const RedisConfig& config, std::string& error) {
-  auto conn = connect(config, config.host, config.port, error);
+Result<RedisConnection::Ptr> RedisConnection::connect(const RedisConfig& config) {
+  auto conn = connect(config, config.host, config.port);
   if (conn && config.db != 0) {
     const std::string db = std::to_string(config.db);
-    RedisReplyPtr r = conn->command({"SELECT", db});
+    RedisReplyPtr r = (*conn)->command({"SELECT", db});
     if (!r || r->type == REDIS_REPLY_ERROR) {
-      error = "SELECT " + db + " failed: " + (r ? describe_reply(r.get()) : conn->error());
-      return nullptr;
+      return fail("SELECT " + db + " failed: " + (r ? describe_reply(r.get()) : (*conn)->error()));
     }
   }
   return conn;
 }
 
-RedisConnection::Ptr RedisConnection::connect(const RedisConfig& config, const std::string& host,
-                                              int port, std::string& error) {
+Result<RedisConnection::Ptr> RedisConnection::connect(const RedisConfig& config,
+                                                      const std::string& host, int port) {
   const timeval connect_timeout = to_timeval(config.connect_timeout_ms);
   redisContext* raw = redisConnectWithTimeout(host.c_str(), port, connect_timeout);
-  if (raw == nullptr) {
-    error = "cannot allocate a Redis context";
-    return nullptr;
-  }
+  if (raw == nullptr) return fail("cannot allocate a Redis context");
   auto conn = std::make_unique<RedisConnection>(raw);
   if (raw->err != 0) {
-    error = "connect to " + host + ":" + std::to_string(port) + ": " + raw->errstr;
-    return nullptr;
+    return fail("connect to " + host + ":" + std::to_string(port) + ": " + raw->errstr);
   }
   redisSetTimeout(raw, to_timeval(config.command_timeout_ms));
   if (!config.password.empty()) {
@@ -72,8 +67,7 @@ RedisConnection::Ptr RedisConnection::connect(const RedisConfig& config, const s
                           ? conn->command({"AUTH", config.password})
                           : conn->command({"AUTH", config.username, config.password});
     if (!r || r->type == REDIS_REPLY_ERROR) {
-      error = "AUTH failed: " + (r ? describe_reply(r.get()) : conn->error());
-      return nullptr;
+      return fail("AUTH failed: " + (r ? describe_reply(r.get()) : conn->error()));
     }
   }
   return conn;

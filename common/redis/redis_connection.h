@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/config/config.h"
+#include "common/util/result.h"
 
 namespace gk {
 
@@ -24,11 +25,10 @@ class RedisConnection {
  public:
   using Ptr = std::unique_ptr<RedisConnection>;
 
-  // Connects, authenticates and selects the database; nullptr with `error` set on failure.
-  static Ptr connect(const RedisConfig& config, std::string& error);
+  // Connects, authenticates and selects the database; on success the pointer is never null.
+  static Result<Ptr> connect(const RedisConfig& config);
   // The same to another node (a cluster member) with the configured credentials; no SELECT.
-  static Ptr connect(const RedisConfig& config, const std::string& host, int port,
-                     std::string& error);
+  static Result<Ptr> connect(const RedisConfig& config, const std::string& host, int port);
   // Takes ownership of a context; prefer connect().
   explicit RedisConnection(redisContext* ctx) : ctx_(ctx) {}
 

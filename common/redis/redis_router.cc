@@ -26,26 +26,23 @@ bool is_tryagain(const redisReply* r) {
 
 }  // namespace
 
-RedisRouter::Ptr RedisRouter::connect(const RedisConfig& config, std::string& error) {
+Result<RedisRouter::Ptr> RedisRouter::connect(const RedisConfig& config) {
   auto router = std::make_unique<RedisRouter>(Token{}, config);
   if (!router->cluster_) {
-    auto conn = RedisConnection::connect(config, error);
-    if (!conn) return nullptr;
+    auto conn = RedisConnection::connect(config);
+    if (!conn) return fail(conn.error());
     router->single_node_ = config.host + ":" + std::to_string(config.port);
-    router->connections_.emplace(router->single_node_, std::move(conn));
+    router->connections_.emplace(router->single_node_, std::move(conn).value());
     return router;
   }
-  if (!router->load_slot_map(error)) return nullptr;
+  if (auto loaded = router->load_slot_map(); !loaded) return fail(loaded.error());
   for (const std::string& primary : router->map_.nodes()) {
-    if (router->node(primary) == nullptr) {
-      error = router->error_;
-      return nullptr;
-    }
+    if (router->node(primary) == nullptr) return fail(router->error_);
   }
   return router;
 }
 
-bool RedisRouter::load_slot_map(std::string& error) {
+Status RedisRouter::load_slot_map() {
   // Ask the nodes we know first, then the seeds: after a failover the seeds may be gone.
   std::vector<std::string> candidates;
   for (const auto& [name, conn] : connections_) candidates.push_back(name);
@@ -59,12 +56,12 @@ bool RedisRouter::load_slot_map(std::string& error) {
     if (auto it = connections_.find(candidate); it != connections_.end() && it->second->ok()) {
       conn = it->second.get();
     } else {
-      std::string why;
-      temporary = RedisConnection::connect(config_, address->host, address->port, why);
-      if (!temporary) {
-        problems += (problems.empty() ? "" : "; ") + why;
+      auto connected = RedisConnection::connect(config_, address->host, address->port);
+      if (!connected) {
+        problems += (problems.empty() ? "" : "; ") + connected.error();
         continue;
       }
+      temporary = std::move(connected).value();
       conn = temporary.get();
     }
     conn->append({"CLUSTER", "SLOTS"});
@@ -73,7 +70,14 @@ bool RedisRouter::load_slot_map(std::string& error) {
     auto nodes = reply ? conn->get_reply() : nullptr;
     std::string why;
     std::optional<SlotMap> map;
-    if (nodes) map = SlotMap::parse(reply.get(), address->host, why);
+    if (nodes) {
+      auto parsed = SlotMap::parse(reply.get(), address->host);
+      if (parsed) {
+        map = std::move(parsed).value();
+      } else {
+        why = parsed.error();
+      }
+    }
     if (!nodes) why = candidate + ": " + conn->error();
     if (map && nodes->type != REDIS_REPLY_STRING) {
       why = candidate + ": CLUSTER NODES: " + describe_reply(nodes.get());
@@ -100,10 +104,9 @@ bool RedisRouter::load_slot_map(std::string& error) {
         ++it;
       }
     }
-    return true;
+    return {};
   }
-  error = "no cluster node gave a slot map (" + problems + ")";
-  return false;
+  return fail("no cluster node gave a slot map (" + problems + ")");
 }
 
 RedisConnection* RedisRouter::node(const std::string& name) {
@@ -113,13 +116,12 @@ RedisConnection* RedisRouter::node(const std::string& name) {
     broken("bad node address " + name);
     return nullptr;
   }
-  std::string error;
-  auto conn = RedisConnection::connect(config_, address->host, address->port, error);
+  auto conn = RedisConnection::connect(config_, address->host, address->port);
   if (!conn) {
-    broken(error);
+    broken(conn.error());
     return nullptr;
   }
-  return connections_.emplace(name, std::move(conn)).first->second.get();
+  return connections_.emplace(name, std::move(conn).value()).first->second.get();
 }
 
 const std::string& RedisRouter::node_for(std::string_view key) const {
@@ -268,9 +270,8 @@ bool RedisRouter::ping() {
 
 bool RedisRouter::refresh() {
   if (!cluster_) return ok();
-  std::string error;
-  if (!load_slot_map(error)) {
-    broken(error);
+  if (auto loaded = load_slot_map(); !loaded) {
+    broken(loaded.error());
     return false;
   }
   return true;

@@ -12,6 +12,7 @@
 #include "common/redis/cluster_slots.h"
 #include "common/config/config.h"
 #include "common/redis/redis_connection.h"
+#include "common/util/result.h"
 
 namespace gk {
 
@@ -39,8 +40,8 @@ class RedisRouter {
   };
 
   // Connects to the server, or reads the slot map from the first seed that answers and
-  // connects to every primary. nullptr with `error` set on failure.
-  static Ptr connect(const RedisConfig& config, std::string& error);
+  // connects to every primary. On success the pointer is never null.
+  static Result<Ptr> connect(const RedisConfig& config);
 
   bool cluster() const noexcept { return cluster_; }
   bool ok() const noexcept { return error_.empty(); }
@@ -75,7 +76,7 @@ class RedisRouter {
       : config_(config), cluster_(!config.cluster.empty()) {}
 
  private:
-  bool load_slot_map(std::string& error);
+  Status load_slot_map();
   RedisConnection* node(const std::string& name);
   const std::string& node_for(std::string_view key) const;
   RedisReplyPtr run(const std::string& node, bool asking, const std::string_view* args,

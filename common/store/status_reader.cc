@@ -94,11 +94,9 @@ void StatusReader::want(const PersonRef& person) {
   }
 }
 
-bool StatusReader::fetch(std::string& error) {
-  if (!lookup_) {
-    error = "not connected";
-    return false;
-  }
+Status StatusReader::fetch() {
+  if (!lookup_) return fail("not connected");
+  std::string error;
   // Round one may reveal linked users, whose records round two reads.
   while (!wanted_.empty()) {
     std::vector<Wanted> round;
@@ -108,10 +106,10 @@ bool StatusReader::fetch(std::string& error) {
       wanted_.clear();
       wanted_keys_.clear();
       disconnect();
-      return false;
+      return fail(error);
     }
   }
-  return true;
+  return {};
 }
 
 bool StatusReader::fetch_round(std::vector<Wanted>& round, std::string& error) {

@@ -15,6 +15,7 @@
 #include "common/rules/optout_record.h"
 #include "common/store/key_schema.h"
 #include "common/store/person_cache.h"
+#include "common/util/result.h"
 
 namespace gk {
 
@@ -51,8 +52,8 @@ class StatusReader {
   StatusReader(const RedisConfig& redis, const CacheConfig& cache, const ChannelRegistry& channels);
 
   // (Re)connects the lookup and invalidation links and turns tracking on; the cache starts
-  // empty. On failure the reader stays disconnected and `error` says why.
-  bool connect(std::string& error);
+  // empty. On failure the reader stays disconnected and the error says why.
+  Status connect();
   void disconnect() noexcept;
   bool connected() const noexcept { return lookup_ != nullptr; }
 
@@ -68,8 +69,9 @@ class StatusReader {
   // Notes what `person` needs that is not known locally, for the next fetch().
   void want(const PersonRef& person);
   bool has_wanted() const noexcept { return !wanted_.empty(); }
-  // Fetches everything wanted in pipelined rounds. False on a store failure (disconnected).
-  bool fetch(std::string& error);
+  // Fetches everything wanted in pipelined rounds. An error on a store failure (the reader is
+  // then disconnected).
+  Status fetch();
   // Forgets the records fetched for the current batch (the cache keeps its own copies).
   void end_batch() noexcept;
 

@@ -22,18 +22,19 @@ bool is_message(const redisReply* r) {
 
 }  // namespace
 
-bool StatusReader::connect(std::string& error) {
+Status StatusReader::connect() {
   disconnect();
-  auto lookup = RedisRouter::connect(redis_, error);
-  if (!lookup) return false;
-  lookup_ = std::move(lookup);
+  auto lookup = RedisRouter::connect(redis_);
+  if (!lookup) return fail(lookup.error());
+  lookup_ = std::move(lookup).value();
   topology_seen_ = topology_counted_ = lookup_->topology_version();
   router_counted_ = lookup_->stats();
+  std::string error;
   if (cache_enabled_ && !sync_links(error)) {
     disconnect();
-    return false;
+    return fail(error);
   }
-  return true;
+  return {};
 }
 
 bool StatusReader::open_link(const std::string& node, Link& link, std::string& error) {
@@ -43,10 +44,14 @@ bool StatusReader::open_link(const std::string& node, Link& link, std::string& e
     error = "bad node address " + node;
     return false;
   }
-  link.tracker = RedisConnection::connect(redis_, address->host, address->port, error);
-  if (!link.tracker) return false;
-  link.subscriber = RedisConnection::connect(redis_, address->host, address->port, error);
-  if (!link.subscriber) return false;
+  for (RedisConnection::Ptr* conn : {&link.tracker, &link.subscriber}) {
+    auto connected = RedisConnection::connect(redis_, address->host, address->port);
+    if (!connected) {
+      error = connected.error();
+      return false;
+    }
+    *conn = std::move(connected).value();
+  }
   auto id = link.subscriber->command({"CLIENT", "ID"});
   if (!id || id->type != REDIS_REPLY_INTEGER) {
     error = node + ": CLIENT ID: " + (id ? describe_reply(id.get()) : link.subscriber->error());

@@ -153,15 +153,13 @@ std::vector<std::string> status_script_sources() {
   return out;
 }
 
-std::optional<StatusWriteResult> parse_status_reply(const redisReply* reply, bool value,
-                                                    std::string& error) {
+Result<StatusWriteResult> parse_status_reply(const redisReply* reply, bool value) {
   const auto integer_at = [&](std::size_t i) {
     return reply->element[i]->type == REDIS_REPLY_INTEGER;
   };
   if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 2 || reply->elements > 3 ||
       !integer_at(0) || !integer_at(1) || (reply->elements == 3 && !integer_at(2))) {
-    error = "status script: " + describe_reply(reply);
-    return std::nullopt;
+    return fail("status script: " + describe_reply(reply));
   }
   StatusWriteResult r;
   r.old_value = reply->element[0]->integer != 0;
@@ -172,9 +170,31 @@ std::optional<StatusWriteResult> parse_status_reply(const redisReply* reply, boo
   return r;
 }
 
-std::optional<StatusWriteResult> run_status_script(RedisRouter& redis, const RedisConfig& config,
-                                                   const StatusWrite& write, std::string& error,
-                                                   const StatusLimits& limits) {
+namespace {
+
+// The whole change in one atomic script: on a single server every key is on the one node.
+Result<StatusWriteResult> run_single_server_write(RedisRouter& redis, const RedisConfig& config,
+                                                  const KeySchema& keys, const StatusWrite& w,
+                                                  const std::string& head, EpochMs horizon,
+                                                  std::size_t max_emails_per_user) {
+  const std::string email = normalize_email(w.email);
+  const std::string ts = std::to_string(w.ts);
+  const std::string keep = std::to_string(config.history_length);
+  const std::string horizon_text = std::to_string(horizon);
+  const std::string max_links = std::to_string(max_emails_per_user);
+  auto reply = single_server_script().run(
+      redis, {},
+      {w.bu, w.external_id, email, w.field, w.value ? "1" : "0", ts, keep, head, horizon_text,
+       max_links, keys.user_prefix(), keys.lead_prefix(), keys.linked_emails_prefix(),
+       keys.link_prefix(), keys.user_history_prefix(), keys.lead_history_prefix()});
+  if (!reply) return fail(reply.error());
+  return parse_status_reply(reply->get(), w.value);
+}
+
+}  // namespace
+
+Result<StatusWriteResult> run_status_script(RedisRouter& redis, const RedisConfig& config,
+                                            const StatusWrite& write, const StatusLimits& limits) {
   const EpochMs now = limits.now > 0 ? limits.now : now_ms();
   // Here, where every path passes, so that no way in (API, events, ESP feedback, imports,
   // links) can store a time that would outrank every real change after it.
@@ -183,28 +203,19 @@ std::optional<StatusWriteResult> run_status_script(RedisRouter& redis, const Red
   w.ts = clamp_change_time(write.ts, write.received, now, limits.max_future_ms, clamped);
   const EpochMs horizon = now + limits.max_future_ms;
   const std::string head = w.field.empty() ? std::string() : entry_head(w);
-  require_key_business_unit(w.bu);  // the scripts build <prefix>u:<bu>:... themselves
+  // The scripts build <prefix>u:<bu>:... themselves, past KeySchema's guard. Every entry
+  // point rejects such a business unit first; a caller that skipped that gets an error here
+  // (this is fallible I/O already), not a write to a key another tenant's person may own.
+  if (const auto problem = business_unit_problem(w.bu); !problem.empty()) {
+    return fail("refusing to build a key: business unit " + std::string(problem));
+  }
   // Cheap next to the round trip, and keeps the layout with the schema rather than with
   // every caller.
   const KeySchema keys(config.key_prefix, redis.cluster());
-  std::optional<StatusWriteResult> result;
-  if (redis.cluster()) {
-    result = run_cluster_status_write(redis, config, keys, w, head, horizon,
-                                      limits.max_emails_per_user, error);
-  } else {
-    const std::string email = normalize_email(w.email);
-    const std::string ts = std::to_string(w.ts);
-    const std::string keep = std::to_string(config.history_length);
-    const std::string horizon_text = std::to_string(horizon);
-    const std::string max_links = std::to_string(limits.max_emails_per_user);
-    auto reply = single_server_script().run(
-        redis, {},
-        {w.bu, w.external_id, email, w.field, w.value ? "1" : "0", ts, keep, head, horizon_text,
-         max_links, keys.user_prefix(), keys.lead_prefix(), keys.linked_emails_prefix(),
-         keys.link_prefix(), keys.user_history_prefix(), keys.lead_history_prefix()},
-        error);
-    if (reply) result = parse_status_reply(reply.get(), w.value, error);
-  }
+  auto result = redis.cluster() ? run_cluster_status_write(redis, config, keys, w, head, horizon,
+                                                           limits.max_emails_per_user)
+                                : run_single_server_write(redis, config, keys, w, head, horizon,
+                                                          limits.max_emails_per_user);
   if (result) {
     result->ts = w.ts;
     result->timestamp_clamped = clamped;

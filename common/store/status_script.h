@@ -8,6 +8,7 @@
 #include "common/config/config.h"
 #include "common/redis/redis_connection.h"
 #include "common/redis/redis_router.h"
+#include "common/util/result.h"
 #include "common/util/timestamp.h"
 
 namespace gk {
@@ -59,18 +60,17 @@ EpochMs clamp_change_time(EpochMs ts, EpochMs received, EpochMs now, EpochMs max
 // history); on a cluster the idempotent steps of status_write_cluster.h. Every path keeps
 // `limits`: the change time is clamped (clamp_change_time), a stored time past the bound
 // counts as older than any real change, and a user at max_emails_per_user gets no new
-// email linked. On failure returns nullopt and says why in `error`; the router may then be
-// broken (`redis.ok()`), which is the caller's cue to replace it.
-std::optional<StatusWriteResult> run_status_script(RedisRouter& redis, const RedisConfig& config,
-                                                   const StatusWrite& write, std::string& error,
-                                                   const StatusLimits& limits = {});
+// email linked. On failure the error says why; the router may then be broken
+// (`redis.ok()`), which is the caller's cue to replace it.
+Result<StatusWriteResult> run_status_script(RedisRouter& redis, const RedisConfig& config,
+                                            const StatusWrite& write,
+                                            const StatusLimits& limits = {});
 
 // The text of every Lua script a status write runs (single server and cluster), for the test
 // that they spell no key kind themselves but take the prefixes from the KeySchema.
 std::vector<std::string> status_script_sources();
 
 // The scripts' reply {old, applied[, link refused]} as a result.
-std::optional<StatusWriteResult> parse_status_reply(const redisReply* reply, bool value,
-                                                    std::string& error);
+Result<StatusWriteResult> parse_status_reply(const redisReply* reply, bool value);
 
 }  // namespace gk

@@ -69,18 +69,18 @@ const LuaScript& delete_if_same_script() {
   return script;
 }
 
-// A command whose reply must not be an error; nullptr (and `error`) otherwise.
-RedisReplyPtr checked(RedisReplyPtr reply, RedisRouter& redis, std::string_view what,
-                      std::string& error) {
-  if (!reply) {
-    error = redis.error();
-    return nullptr;
-  }
-  if (reply->type == REDIS_REPLY_ERROR) {
-    error = std::string(what) + ": " + describe_reply(reply.get());
-    return nullptr;
+// A command whose reply must not be an error reply.
+Result<RedisReplyPtr> checked(Result<RedisReplyPtr> reply, std::string_view what) {
+  if (reply && (*reply)->type == REDIS_REPLY_ERROR) {
+    return fail(std::string(what) + ": " + describe_reply(reply->get()));
   }
   return reply;
+}
+
+// The same for a router command, which is null on an I/O failure.
+Result<RedisReplyPtr> checked(RedisReplyPtr reply, RedisRouter& redis, std::string_view what) {
+  if (!reply) return fail(redis.error());
+  return checked(Result<RedisReplyPtr>(std::move(reply)), what);
 }
 
 std::vector<std::string> strings_of(const redisReply* reply) {
@@ -100,54 +100,61 @@ constexpr int kMergeAttempts = 3;
 // Whether linking `email` to `uid` would take the user past `max_links` emails. Not atomic
 // with the SADD that follows: writers racing on one user can overshoot by their number,
 // which keeps the set bounded all the same.
-std::optional<bool> link_refused(RedisRouter& redis, const KeySchema& keys, std::string_view bu,
-                                 const std::string& uid, const std::string& email,
-                                 std::size_t max_links, std::string& error) {
+Result<bool> link_refused(RedisRouter& redis, const KeySchema& keys, std::string_view bu,
+                          const std::string& uid, const std::string& email, std::size_t max_links) {
   const std::string emails = keys.linked_emails(bu, uid);
-  auto member =
-      checked(redis.command(emails, {"SISMEMBER", emails, email}), redis, "SISMEMBER", error);
-  if (!member) return std::nullopt;
-  if (member->type == REDIS_REPLY_INTEGER && member->integer == 1) return false;
-  auto size = checked(redis.command(emails, {"SCARD", emails}), redis, "SCARD", error);
-  if (!size) return std::nullopt;
-  return size->type == REDIS_REPLY_INTEGER && static_cast<std::size_t>(size->integer) >= max_links;
+  auto member = checked(redis.command(emails, {"SISMEMBER", emails, email}), redis, "SISMEMBER");
+  if (!member) return fail(member.error());
+  if ((*member)->type == REDIS_REPLY_INTEGER && (*member)->integer == 1) return false;
+  auto size = checked(redis.command(emails, {"SCARD", emails}), redis, "SCARD");
+  if (!size) return fail(size.error());
+  return (*size)->type == REDIS_REPLY_INTEGER &&
+         static_cast<std::size_t>((*size)->integer) >= max_links;
 }
 
-bool link(RedisRouter& redis, const KeySchema& keys, std::string_view bu, const std::string& uid,
-          const std::string& email, const std::string& horizon, std::string& error) {
+Status link(RedisRouter& redis, const KeySchema& keys, std::string_view bu, const std::string& uid,
+            const std::string& email, const std::string& horizon) {
   std::string link, lead, user;
   keys.link(link, bu, email);
   keys.lead(lead, bu, email);
   keys.user(user, bu, uid);
   const std::string emails = keys.linked_emails(bu, uid);
 
-  auto previous = checked(redis.command(link, {"GET", link}), redis, "GET link", error);
-  if (!previous) return false;
+  auto previous = checked(redis.command(link, {"GET", link}), redis, "GET link");
+  if (!previous) return fail(previous.error());
   // First the set, so a change made through the user from now on reaches the lead too.
-  if (!checked(redis.command(emails, {"SADD", emails, email}), redis, "SADD", error)) return false;
+  if (auto added = checked(redis.command(emails, {"SADD", emails, email}), redis, "SADD"); !added) {
+    return fail(added.error());
+  }
   // Reads the lead and merges it into the user; the lead's fields, for the delete below.
   std::vector<std::string> flat;
-  auto merge = [&] {
-    auto fields = checked(redis.command(lead, {"HGETALL", lead}), redis, "HGETALL lead", error);
-    if (!fields) return false;
-    flat = strings_of(fields.get());
-    if (flat.empty()) return true;
+  auto merge = [&]() -> Status {
+    auto fields = checked(redis.command(lead, {"HGETALL", lead}), redis, "HGETALL lead");
+    if (!fields) return fail(fields.error());
+    flat = strings_of(fields->get());
+    if (flat.empty()) return {};
     std::vector<std::string_view> args = {horizon};
     args.insert(args.end(), flat.begin(), flat.end());
-    return checked(merge_script().run(redis, {user}, args, error), redis, "merge", error) !=
-           nullptr;
+    if (auto merged = checked(merge_script().run(redis, {user}, args), "merge"); !merged) {
+      return fail(merged.error());
+    }
+    return {};
   };
-  if (!merge()) return false;
-  const std::string before = previous->type == REDIS_REPLY_STRING
-                                 ? std::string(previous->str, previous->len)
-                                 : std::string();
+  if (auto merged = merge(); !merged) return merged;
+  const redisReply* prev = previous->get();
+  const std::string before =
+      prev->type == REDIS_REPLY_STRING ? std::string(prev->str, prev->len) : std::string();
   if (before != uid) {
     // Readers by email now find the user, which already holds the lead's statuses.
-    if (!checked(redis.command(link, {"SET", link, uid}), redis, "SET link", error)) return false;
+    if (auto set = checked(redis.command(link, {"SET", link, uid}), redis, "SET link"); !set) {
+      return fail(set.error());
+    }
     if (!before.empty()) {
       const std::string old_emails = keys.linked_emails(bu, before);
-      if (!checked(redis.command(old_emails, {"SREM", old_emails, email}), redis, "SREM", error)) {
-        return false;
+      if (auto removed =
+              checked(redis.command(old_emails, {"SREM", old_emails, email}), redis, "SREM");
+          !removed) {
+        return fail(removed.error());
       }
     }
   }
@@ -155,13 +162,12 @@ bool link(RedisRouter& redis, const KeySchema& keys, std::string_view bu, const 
   // again.
   for (int attempt = 0; attempt < kMergeAttempts && !flat.empty(); ++attempt) {
     const std::vector<std::string_view> args(flat.begin(), flat.end());
-    auto deleted = checked(delete_if_same_script().run(redis, {lead}, args, error), redis,
-                           "delete lead", error);
-    if (!deleted) return false;
-    if (deleted->type == REDIS_REPLY_INTEGER && deleted->integer == 1) break;
-    if (!merge()) return false;
+    auto deleted = checked(delete_if_same_script().run(redis, {lead}, args), "delete lead");
+    if (!deleted) return fail(deleted.error());
+    if ((*deleted)->type == REDIS_REPLY_INTEGER && (*deleted)->integer == 1) break;
+    if (auto merged = merge(); !merged) return merged;
   }
-  return true;
+  return {};
 }
 
 }  // namespace
@@ -170,26 +176,29 @@ std::vector<std::string> cluster_status_script_sources() {
   return {std::string(kApply), std::string(kMerge), std::string(kDeleteIfSame)};
 }
 
-std::optional<StatusWriteResult> run_cluster_status_write(
-    RedisRouter& redis, const RedisConfig& config, const KeySchema& keys, const StatusWrite& w,
-    std::string_view entry_head, EpochMs horizon, std::size_t max_links, std::string& error) {
+Result<StatusWriteResult> run_cluster_status_write(RedisRouter& redis, const RedisConfig& config,
+                                                   const KeySchema& keys, const StatusWrite& w,
+                                                   std::string_view entry_head, EpochMs horizon,
+                                                   std::size_t max_links) {
   const std::string email = normalize_email(w.email);
   const std::string horizon_text = std::to_string(horizon);
   std::string uid = w.external_id;
   if (uid.empty() && !email.empty()) {
     std::string link;
     keys.link(link, w.bu, email);
-    auto linked = checked(redis.command(link, {"GET", link}), redis, "GET link", error);
-    if (!linked) return std::nullopt;
-    if (linked->type == REDIS_REPLY_STRING) uid.assign(linked->str, linked->len);
+    auto linked = checked(redis.command(link, {"GET", link}), redis, "GET link");
+    if (!linked) return fail(linked.error());
+    if ((*linked)->type == REDIS_REPLY_STRING) uid.assign((*linked)->str, (*linked)->len);
   }
   bool refused = false;
   if (!uid.empty() && !email.empty()) {
-    const auto over = link_refused(redis, keys, w.bu, uid, email, max_links, error);
-    if (!over) return std::nullopt;
+    const auto over = link_refused(redis, keys, w.bu, uid, email, max_links);
+    if (!over) return fail(over.error());
     refused = *over;
-    if (!refused && !link(redis, keys, w.bu, uid, email, horizon_text, error)) {
-      return std::nullopt;
+    if (!refused) {
+      if (auto linked = link(redis, keys, w.bu, uid, email, horizon_text); !linked) {
+        return fail(linked.error());
+      }
     }
   }
   if (w.field.empty()) {
@@ -211,35 +220,38 @@ std::optional<StatusWriteResult> run_cluster_status_write(
   const std::string_view value = w.value ? "1" : "0";
   auto reply =
       checked(apply_script().run(redis, {target, history},
-                                 {w.field, value, ts, keep, entry_head, "0", horizon_text}, error),
-              redis, "status write", error);
-  if (!reply) return std::nullopt;
-  auto result = parse_status_reply(reply.get(), w.value, error);
+                                 {w.field, value, ts, keep, entry_head, "0", horizon_text}),
+              "status write");
+  if (!reply) return fail(reply.error());
+  auto result = parse_status_reply(reply->get(), w.value);
   if (!result || lead) return result;
   result->link_refused = refused;
   if (refused) {
     // Not linked, so readers by email alone look at the lead: an opt-out must be there too.
     std::string unlinked;
     keys.lead(unlinked, w.bu, email);
-    if (!checked(apply_script().run(redis, {unlinked},
-                                    {w.field, value, ts, keep, "", "0", horizon_text}, error),
-                 redis, "unlinked lead write", error)) {
-      return std::nullopt;
+    if (auto written =
+            checked(apply_script().run(redis, {unlinked},
+                                       {w.field, value, ts, keep, "", "0", horizon_text}),
+                    "unlinked lead write");
+        !written) {
+      return fail(written.error());
     }
   }
 
   // A lead of a linked email may have been written again since its merge (by another job):
   // the same change goes there too, so an Opt In cannot leave an older opt-out behind.
   const std::string emails = keys.linked_emails(w.bu, uid);
-  auto members = checked(redis.command(emails, {"SMEMBERS", emails}), redis, "SMEMBERS", error);
-  if (!members) return std::nullopt;
-  for (const std::string& mail : strings_of(members.get())) {
+  auto members = checked(redis.command(emails, {"SMEMBERS", emails}), redis, "SMEMBERS");
+  if (!members) return fail(members.error());
+  for (const std::string& mail : strings_of(members->get())) {
     std::string other;
     keys.lead(other, w.bu, mail);
-    if (!checked(apply_script().run(redis, {other},
-                                    {w.field, value, ts, keep, "", "1", horizon_text}, error),
-                 redis, "linked lead write", error)) {
-      return std::nullopt;
+    if (auto written = checked(
+            apply_script().run(redis, {other}, {w.field, value, ts, keep, "", "1", horizon_text}),
+            "linked lead write");
+        !written) {
+      return fail(written.error());
     }
   }
   return result;

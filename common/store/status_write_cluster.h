@@ -9,6 +9,7 @@
 #include "common/redis/redis_router.h"
 #include "common/store/key_schema.h"
 #include "common/store/status_script.h"
+#include "common/util/result.h"
 
 namespace gk {
 
@@ -29,8 +30,9 @@ namespace gk {
 // The text of the scripts above (status_script_sources() includes them).
 std::vector<std::string> cluster_status_script_sources();
 
-std::optional<StatusWriteResult> run_cluster_status_write(
-    RedisRouter& redis, const RedisConfig& config, const KeySchema& keys, const StatusWrite& write,
-    std::string_view entry_head, EpochMs horizon, std::size_t max_links, std::string& error);
+Result<StatusWriteResult> run_cluster_status_write(RedisRouter& redis, const RedisConfig& config,
+                                                   const KeySchema& keys, const StatusWrite& write,
+                                                   std::string_view entry_head, EpochMs horizon,
+                                                   std::size_t max_links);
 
 }  // namespace gk

@@ -216,10 +216,12 @@ std::optional<std::string> HttpApi::channel_param(const httplib::Request& req,
 
 std::optional<StatusService::Fields> HttpApi::read_user(const httplib::Request& req,
                                                         httplib::Response& res) {
-  std::string error;
-  auto fields = status_.read_user(business_unit(req), path_id(req), error);
-  if (!fields) send_error(res, 503, kStoreUnavailable);
-  return fields;
+  auto fields = status_.read_user(business_unit(req), path_id(req));
+  if (!fields) {
+    send_error(res, 503, kStoreUnavailable);
+    return std::nullopt;
+  }
+  return std::move(fields).value();
 }
 
 void HttpApi::get_optout(const httplib::Request& req, httplib::Response& res) {
@@ -270,8 +272,7 @@ void HttpApi::get_recipient(const httplib::Request& req, httplib::Response& res)
 
 void HttpApi::get_user_history(const httplib::Request& req, httplib::Response& res) {
   if (invalid_user(req, res)) return;
-  std::string error;
-  auto history = status_.history(false, business_unit(req), path_id(req), error);
+  auto history = status_.history(false, business_unit(req), path_id(req));
   if (!history) return send_error(res, 503, kStoreUnavailable);
   reply(res, 200, {{"history", *history}});
 }
@@ -287,8 +288,7 @@ void HttpApi::get_lead_history(const httplib::Request& req, httplib::Response& r
       refuse(res, "email", email_problem(email))) {
     return;
   }
-  std::string error;
-  auto history = status_.history(true, business_unit(req), normalize_email(email), error);
+  auto history = status_.history(true, business_unit(req), normalize_email(email));
   if (!history) return send_error(res, 503, kStoreUnavailable);
   reply(res, 200, {{"history", *history}});
 }
@@ -317,10 +317,8 @@ void HttpApi::put_status(const httplib::Request& req, httplib::Response& res,
                              std::string(body_key) + " must be true or false"}));
   }
   const bool value = it->get<bool>();
-  std::string error;
   const auto applied = status_.apply(change_now(business_unit(req), path_id(req), {}, field, value,
-                                                "api", value ? on_event : off_event),
-                                     error);
+                                                "api", value ? on_event : off_event));
   if (!applied) return send_error(res, 503, kStoreUnavailable);
   const StatusWriteResult& result = applied->write;
 

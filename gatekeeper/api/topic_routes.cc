@@ -39,8 +39,7 @@ void TopicRoutes::get_topic(const httplib::Request& req, httplib::Response& res)
   const std::string name = req.matches[2].str();
   const auto index = channels_.topics().find(name);
   if (!index) return send_error(res, 404, "unknown topic '" + name + "'");
-  std::string error;
-  const auto fields = status_.read_user(business_unit(req), req.matches[1].str(), error);
+  const auto fields = status_.read_user(business_unit(req), req.matches[1].str());
   if (!fields) return send_error(res, 503, kStoreUnavailable);
   reply(res, 200, topic_json(topic_state(channels_.topics().at(*index), *fields)));
 }
@@ -64,14 +63,12 @@ void TopicRoutes::put_topic(const httplib::Request& req, httplib::Response& res)
   }
   const std::string bu = business_unit(req);
   const std::string external_id = req.matches[1].str();
-  std::string error;
   const auto applied =
       status_.apply(change_now(bu, external_id, {}, channels_.topics().field(*index), !subscribed,
-                               "api", subscribed ? kOptInEvent : kOptOutEvent),
-                    error);
+                               "api", subscribed ? kOptInEvent : kOptOutEvent));
   if (!applied) return send_error(res, 503, kStoreUnavailable);
   // Read back: a change stamped later (an event from the future) may have kept its value.
-  const auto fields = status_.read_user(bu, external_id, error);
+  const auto fields = status_.read_user(bu, external_id);
   if (!fields) return send_error(res, 503, kStoreUnavailable);
   json answer = topic_json(topic_state(topic, *fields));
   answer["changed"] = applied->write.changed;
@@ -81,8 +78,7 @@ void TopicRoutes::put_topic(const httplib::Request& req, httplib::Response& res)
 
 void TopicRoutes::get_preferences(const httplib::Request& req, httplib::Response& res) {
   if (invalid_user(req, res)) return;
-  std::string error;
-  const auto fields = status_.read_user(business_unit(req), req.matches[1].str(), error);
+  const auto fields = status_.read_user(business_unit(req), req.matches[1].str());
   if (!fields) return send_error(res, 503, kStoreUnavailable);
   reply(res, 200, preferences_json(channels_, *fields));
 }

@@ -311,8 +311,7 @@ std::string LinkRoutes::scope_field(const LinkPayload& link) const {
 void LinkRoutes::get_page(const httplib::Request& req, httplib::Response& res) {
   const auto link = open(req, res);
   if (!link) return;
-  std::string error;
-  const auto fields = status_.read_person(link->bu, link->external_id, link->email, error);
+  const auto fields = status_.read_person(link->bu, link->external_id, link->email);
   if (!fields) return page(res, 503, "Try again later", "Please try again in a minute.");
   html(res, 200, preference_page(channels_, *link, req.matches[1].str(), *fields, ""));
 }
@@ -328,14 +327,12 @@ void LinkRoutes::post_one_click(const httplib::Request& req, httplib::Response& 
                 "link in a browser to change your preferences.");
   }
   const std::string field = scope_field(*link);
-  std::string error;
-  const auto stored = status_.read_person(link->bu, link->external_id, link->email, error);
+  const auto stored = status_.read_person(link->bu, link->external_id, link->email);
   if (!stored) return page(res, 503, "Try again later", "Please try again in a minute.");
   // Repeating the POST (mail clients retry) changes nothing more, not even the history.
   if (!stored_flag(*stored, field)) {
     if (!status_.apply(change_now(link->bu, link->external_id, link->email, field, true,
-                                  "one_click", kOptOutEvent),
-                       error)) {
+                                  "one_click", kOptOutEvent))) {
       return page(res, 503, "Try again later", "Please try again in a minute.");
     }
   }
@@ -353,8 +350,7 @@ void LinkRoutes::post_preferences(const httplib::Request& req, httplib::Response
   if (marker == form.end() || marker->second != "preferences") {
     return page(res, 400, "Nothing changed", "The preference form was not sent.");
   }
-  std::string error;
-  const auto fields = status_.read_person(link->bu, link->external_id, link->email, error);
+  const auto fields = status_.read_person(link->bu, link->external_id, link->email);
   if (!fields) return page(res, 503, "Try again later", "Please try again in a minute.");
   // Only what differs from the stored state is written, so saving an unchanged form leaves
   // no trace in the history. A checked box means "receive it".
@@ -378,12 +374,11 @@ void LinkRoutes::post_preferences(const httplib::Request& req, httplib::Response
   }
   for (const auto& [field, value] : changes) {
     if (!status_.apply(change_now(link->bu, link->external_id, link->email, field, value,
-                                  "preferences", value ? kOptOutEvent : kOptInEvent),
-                       error)) {
+                                  "preferences", value ? kOptOutEvent : kOptInEvent))) {
       return page(res, 503, "Try again later", "Please try again in a minute.");
     }
   }
-  const auto after = status_.read_person(link->bu, link->external_id, link->email, error);
+  const auto after = status_.read_person(link->bu, link->external_id, link->email);
   if (!after) return page(res, 503, "Try again later", "Please try again in a minute.");
   html(res, 200,
        preference_page(channels_, *link, req.matches[1].str(), *after,

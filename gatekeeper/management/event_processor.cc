@@ -36,8 +36,7 @@ std::vector<EventOutcome> EventProcessor::process(const EventBody& body, EpochMs
   // none of its events changes a status.
   bool link_refused = false;
   if (any_accepted && !who.external_id.empty() && !who.email.empty()) {
-    std::string error;
-    const auto linked = status_.link(who.bu, who.external_id, who.email, "event", error, retry);
+    const auto linked = status_.link(who.bu, who.external_id, who.email, "event", retry);
     failed = !linked;
     link_refused = linked && linked->link_refused;
   }
@@ -74,8 +73,7 @@ std::vector<EventOutcome> EventProcessor::process(const EventBody& body, EpochMs
       c.value = change->value;
       if (change->field != kBlacklistField && event.topic.empty()) c.channel = change->field;
     }
-    std::string error;
-    const auto applied = status_.apply(c, error, retry);
+    const auto applied = status_.apply(c, retry);
     if (!applied) {
       failed = true;
       out.status = Status::kStoreUnavailable;

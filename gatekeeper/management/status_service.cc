@@ -26,7 +26,7 @@ void StatusService::bind() {
   pub_.bind(config_.egress.events);
 }
 
-StatusService::Lease StatusService::acquire(std::string& error) {
+Result<StatusService::Lease> StatusService::acquire() {
   {
     std::lock_guard lock(pool_mutex_);
     if (!idle_.empty()) {
@@ -36,7 +36,9 @@ StatusService::Lease StatusService::acquire(std::string& error) {
     }
   }
   // Connecting happens outside the lock so one slow connect does not stall other callers.
-  return Lease(*this, RedisRouter::connect(config_.redis, error), false);
+  auto conn = RedisRouter::connect(config_.redis);
+  if (!conn) return fail(conn.error());
+  return Lease(*this, std::move(conn).value(), false);
 }
 
 void StatusService::release(RedisRouter::Ptr conn) {
@@ -46,17 +48,23 @@ void StatusService::release(RedisRouter::Ptr conn) {
 }
 
 template <typename Op>
-auto StatusService::run(const char* operation, std::string& error, Op&& op)
-    -> decltype(op(std::declval<RedisRouter&>(), error)) {
+auto StatusService::run(const char* operation, Op&& op)
+    -> decltype(op(std::declval<RedisRouter&>())) {
+  std::string error;
   for (int attempt = 0; attempt < 2; ++attempt) {
-    Lease conn = acquire(error);
-    if (!conn) break;
-    if (auto result = op(*conn, error)) return result;
+    auto lease = acquire();
+    if (!lease) {
+      error = lease.error();
+      break;
+    }
+    auto result = op(**lease);
+    if (result) return result;
+    error = result.error();
     // An error reply (the link still fine) or a fresh link failing is the store's answer.
-    if ((*conn).ok() || !conn.reused()) break;
+    if ((**lease).ok() || !lease->reused()) break;
   }
   store_error(operation, error);
-  return std::nullopt;
+  return fail(error);
 }
 
 void StatusService::store_error(const char* operation, const std::string& error) {
@@ -94,9 +102,9 @@ EpochMs StatusService::change_time(EpochMs ts, EpochMs received, std::string_vie
   return out;
 }
 
-std::optional<StatusWriteResult> StatusService::write(const StatusWrite& w, std::string& error) {
-  auto result = run("write", error, [&](RedisRouter& conn, std::string& err) {
-    return run_status_script(conn, config_.redis, w, err, limits());
+Result<StatusWriteResult> StatusService::write(const StatusWrite& w) {
+  auto result = run("write", [&](RedisRouter& conn) {
+    return run_status_script(conn, config_.redis, w, limits());
   });
   if (!result) return result;
   if (!w.field.empty()) {
@@ -118,25 +126,23 @@ std::optional<StatusWriteResult> StatusService::write(const StatusWrite& w, std:
   return result;
 }
 
-std::optional<StatusWriteResult> StatusService::write_with_retry(const StatusWrite& w,
-                                                                 std::string& error,
-                                                                 const RetryPolicy& retry) {
+Result<StatusWriteResult> StatusService::write_with_retry(const StatusWrite& w,
+                                                          const RetryPolicy& retry) {
   auto backoff = retry.initial_backoff;
   for (int attempt = 1;; ++attempt) {
-    if (auto result = write(w, error)) return result;
-    if (attempt >= retry.attempts) return std::nullopt;
+    auto result = write(w);
+    if (result || attempt >= retry.attempts) return result;
     // Sleep in short steps so shutdown is not held up by a long backoff.
     const auto until = std::chrono::steady_clock::now() + backoff;
     while (std::chrono::steady_clock::now() < until) {
-      if (retry.stop != nullptr && retry.stop->load()) return std::nullopt;
+      if (retry.stop != nullptr && retry.stop->load()) return result;
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     backoff = std::min(backoff * 2, retry.max_backoff);
   }
 }
 
-std::optional<AppliedChange> StatusService::apply(const ChangeRequest& change, std::string& error,
-                                                  const RetryPolicy& retry) {
+Result<AppliedChange> StatusService::apply(const ChangeRequest& change, const RetryPolicy& retry) {
   AppliedChange applied;
   // Clamped here rather than only in the script, so that an event that changes no status is
   // published with a sane time too.
@@ -156,8 +162,8 @@ std::optional<AppliedChange> StatusService::apply(const ChangeRequest& change, s
     w.source = change.source;
     w.event = change.event;
     w.properties = safe_dump(change.properties);
-    auto result = write_with_retry(w, error, retry);
-    if (!result) return std::nullopt;
+    auto result = write_with_retry(w, retry);
+    if (!result) return fail(result.error());
     applied.write = *result;
     applied.link_refused = applied.link_refused || result->link_refused;
   }
@@ -183,59 +189,48 @@ std::optional<AppliedChange> StatusService::apply(const ChangeRequest& change, s
   return applied;
 }
 
-std::optional<StatusWriteResult> StatusService::link(std::string_view bu,
-                                                     std::string_view external_id,
-                                                     std::string_view email,
-                                                     std::string_view source, std::string& error,
-                                                     const RetryPolicy& retry) {
+Result<StatusWriteResult> StatusService::link(std::string_view bu, std::string_view external_id,
+                                              std::string_view email, std::string_view source,
+                                              const RetryPolicy& retry) {
   StatusWrite w;
   w.bu = std::string(bu);
   w.external_id = std::string(external_id);
   w.email = std::string(email);
   w.source = std::string(source);
-  return write_with_retry(w, error, retry);
+  return write_with_retry(w, retry);
 }
 
-std::optional<StatusService::Fields> StatusService::read_user(std::string_view bu,
-                                                              std::string_view external_id,
-                                                              std::string& error) {
+Result<StatusService::Fields> StatusService::read_user(std::string_view bu,
+                                                       std::string_view external_id) {
   std::string key;
   keys_.user(key, bu, external_id);
-  return read_hash(key, error);
+  return read_hash(key);
 }
 
-std::optional<StatusService::Fields> StatusService::read_person(std::string_view bu,
-                                                                std::string_view external_id,
-                                                                std::string_view email,
-                                                                std::string& error) {
-  if (!external_id.empty() || email.empty()) return read_user(bu, external_id, error);
+Result<StatusService::Fields> StatusService::read_person(std::string_view bu,
+                                                         std::string_view external_id,
+                                                         std::string_view email) {
+  if (!external_id.empty() || email.empty()) return read_user(bu, external_id);
   std::string key;
   keys_.link(key, bu, email);
-  auto linked =
-      run("read", error, [&](RedisRouter& conn, std::string& err) -> std::optional<std::string> {
-        auto reply = conn.command(key, {"GET", key});
-        if (!reply) {
-          err = conn.error();
-          return std::nullopt;
-        }
-        if (reply->type == REDIS_REPLY_STRING) return std::string(reply->str, reply->len);
-        if (reply->type == REDIS_REPLY_NIL) return std::string();
-        err = "GET: " + describe_reply(reply.get());
-        return std::nullopt;
-      });
-  if (!linked) return std::nullopt;
-  if (!linked->empty()) return read_user(bu, *linked, error);
+  auto linked = run("read", [&](RedisRouter& conn) -> Result<std::string> {
+    auto reply = conn.command(key, {"GET", key});
+    if (!reply) return fail(conn.error());
+    if (reply->type == REDIS_REPLY_STRING) return std::string(reply->str, reply->len);
+    if (reply->type == REDIS_REPLY_NIL) return std::string();
+    return fail("GET: " + describe_reply(reply.get()));
+  });
+  if (!linked) return fail(linked.error());
+  if (!linked->empty()) return read_user(bu, *linked);
   keys_.lead(key, bu, email);
-  return read_hash(key, error);
+  return read_hash(key);
 }
 
-std::optional<StatusService::Fields> StatusService::read_hash(const std::string& key,
-                                                              std::string& error) {
-  return run("read", error, [&](RedisRouter& conn, std::string& err) -> std::optional<Fields> {
+Result<StatusService::Fields> StatusService::read_hash(const std::string& key) {
+  return run("read", [&](RedisRouter& conn) -> Result<Fields> {
     auto reply = conn.command(key, {"HGETALL", key});
     if (!reply || reply->type != REDIS_REPLY_ARRAY) {
-      err = reply ? "HGETALL: " + describe_reply(reply.get()) : conn.error();
-      return std::nullopt;
+      return fail(reply ? "HGETALL: " + describe_reply(reply.get()) : conn.error());
     }
     Fields fields;
     for (std::size_t i = 0; i + 1 < reply->elements; i += 2) {
@@ -248,16 +243,14 @@ std::optional<StatusService::Fields> StatusService::read_hash(const std::string&
   });
 }
 
-std::optional<std::vector<nlohmann::json>> StatusService::history(bool lead, std::string_view bu,
-                                                                  std::string_view who,
-                                                                  std::string& error) {
+Result<std::vector<nlohmann::json>> StatusService::history(bool lead, std::string_view bu,
+                                                           std::string_view who) {
   const std::string key = keys_.history(lead, bu, who);
   using Entries = std::vector<nlohmann::json>;
-  return run("read", error, [&](RedisRouter& conn, std::string& err) -> std::optional<Entries> {
+  return run("read", [&](RedisRouter& conn) -> Result<Entries> {
     auto reply = conn.command(key, {"LRANGE", key, "0", "-1"});
     if (!reply || reply->type != REDIS_REPLY_ARRAY) {
-      err = reply ? "LRANGE: " + describe_reply(reply.get()) : conn.error();
-      return std::nullopt;
+      return fail(reply ? "LRANGE: " + describe_reply(reply.get()) : conn.error());
     }
     Entries entries;
     entries.reserve(reply->elements);
@@ -309,14 +302,10 @@ void StatusService::append_to_stream(const SystemEvent& event) {
     args.push_back(k);
     args.push_back(v);
   }
-  std::string error;
-  const auto id = run("stream", error, [&](RedisRouter& conn, std::string& err) {
+  const auto id = run("stream", [&](RedisRouter& conn) -> Result<std::string> {
     auto reply = conn.command(keys_.events(), args);
-    if (reply && reply->type == REDIS_REPLY_STRING) {
-      return std::optional<std::string>(std::in_place, reply->str, reply->len);
-    }
-    err = reply ? "XADD: " + describe_reply(reply.get()) : conn.error();
-    return std::optional<std::string>();
+    if (reply && reply->type == REDIS_REPLY_STRING) return std::string(reply->str, reply->len);
+    return fail(reply ? "XADD: " + describe_reply(reply.get()) : conn.error());
   });
   metrics_.system_events.Add({{"sink", "stream"}, {"result", id ? "ok" : "error"}}).Increment();
 }

@@ -2,7 +2,6 @@
 
 #include <map>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,6 +14,7 @@
 #include "common/redis/redis_router.h"
 #include "common/store/key_schema.h"
 #include "common/store/status_script.h"
+#include "common/util/result.h"
 #include "gatekeeper/management/change_request.h"
 #include "gatekeeper/management/management_metrics.h"
 #include "gatekeeper/ops/log_limiter.h"
@@ -41,25 +41,22 @@ class StatusService {
   // Every status change goes through here: its time is clamped (a far-future time becomes
   // the time of receipt, counted and logged), the field is written by the status script
   // (last writer wins, link, history; retried per `retry`), and its system event (and
-  // `also_published`) goes to the PUB socket and the stream with the stored time. nullopt,
-  // and nothing published, when the store failed (`error` says why).
-  std::optional<AppliedChange> apply(const ChangeRequest& change, std::string& error,
-                                     const RetryPolicy& retry = {});
+  // `also_published`) goes to the PUB socket and the stream with the stored time. An error,
+  // and nothing published, when the store failed.
+  Result<AppliedChange> apply(const ChangeRequest& change, const RetryPolicy& retry = {});
   // Links an external id and an email without changing a status (a body naming both,
-  // PROTOCOL.md 2); nothing is published. nullopt when the store failed.
-  std::optional<StatusWriteResult> link(std::string_view bu, std::string_view external_id,
-                                        std::string_view email, std::string_view source,
-                                        std::string& error, const RetryPolicy& retry = {});
+  // PROTOCOL.md 2); nothing is published. An error when the store failed.
+  Result<StatusWriteResult> link(std::string_view bu, std::string_view external_id,
+                                 std::string_view email, std::string_view source,
+                                 const RetryPolicy& retry = {});
   // The hash of a full user; empty when the user has none.
-  std::optional<Fields> read_user(std::string_view bu, std::string_view external_id,
-                                  std::string& error);
+  Result<Fields> read_user(std::string_view bu, std::string_view external_id);
   // A person's hash as the rules see it: the user's when an external id is given, else the
   // user an email is linked to, else the lead's. Empty when there is none.
-  std::optional<Fields> read_person(std::string_view bu, std::string_view external_id,
-                                    std::string_view email, std::string& error);
+  Result<Fields> read_person(std::string_view bu, std::string_view external_id,
+                             std::string_view email);
   // A person's change history, newest first; `lead` selects the lead (email) history.
-  std::optional<std::vector<nlohmann::json>> history(bool lead, std::string_view bu,
-                                                     std::string_view who, std::string& error);
+  Result<std::vector<nlohmann::json>> history(bool lead, std::string_view bu, std::string_view who);
 
   const RedisConfig& redis() const noexcept { return config_.redis; }
 
@@ -70,9 +67,13 @@ class StatusService {
     Lease(StatusService& owner, RedisRouter::Ptr conn, bool reused)
         : owner_(owner), conn_(std::move(conn)), reused_(reused) {}
     ~Lease() { owner_.release(std::move(conn_)); }
+    // Movable so that acquire() can return it in a Result; a moved-from lease hands back
+    // nothing.
+    Lease(Lease&& other) noexcept
+        : owner_(other.owner_), conn_(std::move(other.conn_)), reused_(other.reused_) {}
     Lease(const Lease&) = delete;
     Lease& operator=(const Lease&) = delete;
-    explicit operator bool() const noexcept { return conn_ != nullptr; }
+    Lease& operator=(Lease&&) = delete;
     RedisRouter& operator*() const noexcept { return *conn_; }
     // Taken from the pool rather than freshly connected: it may have gone stale while idle.
     bool reused() const noexcept { return reused_; }
@@ -84,10 +85,9 @@ class StatusService {
   };
 
   // One status script run (counted, a refused link logged); `write.ts` already clamped.
-  std::optional<StatusWriteResult> write(const StatusWrite& write, std::string& error);
+  Result<StatusWriteResult> write(const StatusWrite& write);
   // write() again after a failure, as `retry` allows.
-  std::optional<StatusWriteResult> write_with_retry(const StatusWrite& write, std::string& error,
-                                                    const RetryPolicy& retry);
+  Result<StatusWriteResult> write_with_retry(const StatusWrite& write, const RetryPolicy& retry);
   // The time a change is stored and published with: `ts`, or the time of receipt when `ts`
   // lies past now + changes.max_future_ms (then `clamped`, counted by `source` and logged).
   EpochMs change_time(EpochMs ts, EpochMs received, std::string_view source, bool& clamped);
@@ -95,16 +95,17 @@ class StatusService {
   // (rate-limited), never thrown: the status change they report has already happened.
   void publish(const SystemEvent& event);
 
-  Lease acquire(std::string& error);
+  // A pooled connection, else a new one.
+  Result<Lease> acquire();
   void release(RedisRouter::Ptr conn);
-  // Runs `op(conn, error)` (returning an optional) on a pooled connection. A pooled link
-  // that turns out dead (the server restarted or closed it while idle) is replaced once
-  // with a fresh one, so a Redis restart does not fail one request per idle link.
+  // Runs `op(conn)` (returning a Result) on a pooled connection. A pooled link that turns
+  // out dead (the server restarted or closed it while idle) is replaced once with a fresh
+  // one, so a Redis restart does not fail one request per idle link. A failure is counted
+  // and logged under `operation`.
   template <typename Op>
-  auto run(const char* operation, std::string& error, Op&& op)
-      -> decltype(op(std::declval<RedisRouter&>(), error));
+  auto run(const char* operation, Op&& op) -> decltype(op(std::declval<RedisRouter&>()));
   void store_error(const char* operation, const std::string& error);
-  std::optional<Fields> read_hash(const std::string& key, std::string& error);
+  Result<Fields> read_hash(const std::string& key);
   void append_to_stream(const SystemEvent& event);
   StatusLimits limits() const noexcept;
 

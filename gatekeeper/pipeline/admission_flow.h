@@ -174,8 +174,8 @@ class AdmissionFlow {
   // Fetches what the parked messages need in one round trip, then decides them in order; on
   // a store failure the rest are held (back at the front when they came from the held queue).
   void resolve_parked(std::vector<PendingMessage>& slots, std::size_t count, bool from_held) {
-    std::string error;
-    const bool fetched = source_.fetch(error);
+    // The source has logged and counted a failure; here it only means "hold the rest".
+    const bool fetched = source_.fetch().ok();
     std::size_t unresolved_from = count;
     for (std::size_t i = 0; i < count; ++i) {
       if (fetched) {

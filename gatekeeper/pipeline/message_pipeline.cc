@@ -94,6 +94,8 @@ void MessagePipeline::run(const std::atomic<bool>& stop) {
     try {
       zmq::poll(poll_items_.data(), poll_items_.size(), timeout);
     } catch (const zmq::error_t& e) {
+      // A guard: only a terminated context (the Server's, which outlives this loop) or bad
+      // poll items get here; that is a bug to stop on, not a state to serve through.
       if (e.num() != EINTR) throw;
       continue;
     }

@@ -6,6 +6,7 @@
 
 #include "common/rules/optout_record.h"
 #include "common/store/status_reader.h"
+#include "common/util/result.h"
 
 namespace gk {
 
@@ -15,15 +16,14 @@ namespace gk {
 // tests/fakes/FakeStatusSource. A concept, not a base class: the lookup runs once per
 // message, and a template costs no virtual call there.
 template <class S>
-concept StatusSource = requires(S& s, const PersonRef& person, OptOutRecord& out,
-                                std::string& error) {
+concept StatusSource = requires(S& s, const PersonRef& person, OptOutRecord& out) {
   { s.connected() } -> std::convertible_to<bool>;
   // The merged status of everything `person` names, if it is known without a round trip.
   { s.resolve(person, out) } -> std::convertible_to<bool>;
   // Notes what `person` needs for the next fetch().
   s.want(person);
-  // Fetches everything wanted; false on a store failure, after which connected() is false.
-  { s.fetch(error) } -> std::convertible_to<bool>;
+  // Fetches everything wanted; an error on a store failure, after which connected() is false.
+  { s.fetch() } -> std::same_as<Status>;
   // The batch is decided: what was fetched for it alone may be forgotten.
   s.end_batch();
 };

@@ -25,8 +25,8 @@ void StoreLink::ensure_connected(Clock::time_point now) {
   }
   health_.redis_up = false;
   if (now < next_connect_) return;
-  std::string error;
-  if (reader_.connect(error)) {
+  const Status connected = reader_.connect();
+  if (connected) {
     if (config_.redis.cluster.empty()) {
       spdlog::info("connected to Redis {}:{}", config_.redis.host, config_.redis.port);
     } else {
@@ -38,7 +38,7 @@ void StoreLink::ensure_connected(Clock::time_point now) {
     health_.redis_up = true;
     return;
   }
-  spdlog::warn("Redis unavailable ({}); retrying in {} ms", error, backoff_.count());
+  spdlog::warn("Redis unavailable ({}); retrying in {} ms", connected.error(), backoff_.count());
   stats_.store_errors.add();
   next_connect_ = now + backoff_;
   backoff_ =

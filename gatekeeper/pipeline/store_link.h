@@ -5,6 +5,7 @@
 
 #include "common/config/config.h"
 #include "common/store/status_reader.h"
+#include "common/util/result.h"
 #include "gatekeeper/ops/health.h"
 #include "gatekeeper/pipeline/pipeline_stats.h"
 
@@ -48,11 +49,11 @@ class StoreStatusSource {
   bool connected() const noexcept { return reader_.connected(); }
   bool resolve(const PersonRef& person, OptOutRecord& out) { return reader_.resolve(person, out); }
   void want(const PersonRef& person) { reader_.want(person); }
-  bool fetch(std::string& error) {
+  Status fetch() {
     const auto start = std::chrono::steady_clock::now();
-    const bool fetched = reader_.fetch(error);
+    Status fetched = reader_.fetch();
     stats_.redis_round_trip.record(std::chrono::steady_clock::now() - start);
-    if (!fetched) link_.on_failure(error);
+    if (!fetched) link_.on_failure(fetched.error());
     return fetched;
   }
   void end_batch() {

@@ -15,19 +15,18 @@ void FakeStatusSource::want(const PersonRef& person) {
   wanted_.insert(std::string(person.user_id));
 }
 
-bool FakeStatusSource::fetch(std::string& error) {
+Status FakeStatusSource::fetch() {
   ++fetches_;
   if (!connected_ || fail_next_fetch_) {
     fail_next_fetch_ = false;
     connected_ = false;
     wanted_.clear();
     ++failed_fetches_;
-    error = "fake store unreachable";
-    return false;
+    return gk::fail("fake store unreachable");
   }
   cached_.merge(wanted_);
   wanted_.clear();
-  return true;
+  return {};
 }
 
 }  // namespace gk::test

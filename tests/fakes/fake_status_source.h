@@ -7,6 +7,7 @@
 
 #include "common/rules/optout_record.h"
 #include "common/store/status_reader.h"
+#include "common/util/result.h"
 
 namespace gk::test {
 
@@ -29,7 +30,7 @@ class FakeStatusSource {
   bool connected() const noexcept { return connected_; }
   bool resolve(const PersonRef& person, OptOutRecord& out);
   void want(const PersonRef& person);
-  bool fetch(std::string& error);
+  Status fetch();
   void end_batch() noexcept { ++batches_; }
 
   std::size_t fetches() const noexcept { return fetches_; }

@@ -240,8 +240,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   bool up = false;
   while (!up && std::chrono::steady_clock::now() < deadline) {
-    std::string error;
-    up = gk::RedisConnection::connect(loaded.config->redis, error) != nullptr;
+    up = gk::RedisConnection::connect(loaded.config->redis).ok();
     if (!up) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   std::fprintf(stderr, "fuzz_http: redis-server on port %d %s\n", port,

@@ -48,11 +48,11 @@ std::string user_on(RedisCluster& cluster, int port, const std::string& stem) {
 struct ReaderOnCluster {
   RedisCluster cluster;
   StatusReader reader;
-  std::string error;
   ReaderOnCluster(int primaries, int replicas, int node_timeout_ms = 2000)
       : cluster(primaries, replicas, node_timeout_ms),
         reader(cluster_config(cluster), CacheConfig{}, channels()) {
-    if (!reader.connect(error)) FAIL("reader.connect: " << error);
+    if (auto connected = reader.connect(); !connected)
+      FAIL("reader.connect: " << connected.error());
   }
 };
 
@@ -80,9 +80,9 @@ TEST_CASE("cluster store: our slot of a key is the cluster's", "[cluster][integr
 TEST_CASE("cluster store: a pipeline spans every primary and keeps its order",
           "[cluster][integration]") {
   RedisCluster cluster(3, 0);
-  std::string error;
-  auto router = RedisRouter::connect(cluster_config(cluster), error);
-  REQUIRE(router);
+  auto connected = RedisRouter::connect(cluster_config(cluster));
+  REQUIRE(connected);
+  RedisRouter::Ptr router = std::move(connected).value();
   CHECK(router->cluster());
   CHECK(router->primaries().size() == 3);
   std::vector<std::string> keys;
@@ -105,9 +105,9 @@ TEST_CASE("cluster store: a pipeline spans every primary and keeps its order",
 TEST_CASE("cluster store: after a reshard a stale slot map is corrected by MOVED",
           "[cluster][integration]") {
   RedisCluster cluster(3, 0);
-  std::string error;
-  auto router = RedisRouter::connect(cluster_config(cluster), error);
-  REQUIRE(router);
+  auto connected = RedisRouter::connect(cluster_config(cluster));
+  REQUIRE(connected);
+  RedisRouter::Ptr router = std::move(connected).value();
   const auto primaries = cluster.primary_ports();
   const std::string key = "gk:u::" + user_on(cluster, primaries[0], "moved");
   REQUIRE(str(router->command(key, {"SET", key, "before"})) == "OK");
@@ -129,18 +129,18 @@ TEST_CASE("cluster store: after a reshard a stale slot map is corrected by MOVED
 TEST_CASE("cluster reader: a write on any primary evicts the cached status",
           "[cluster][integration][reader]") {
   ReaderOnCluster rig(3, 0);
-  auto& [cluster, reader, error] = rig;
+  auto& [cluster, reader] = rig;
   CHECK(reader.invalidation_fds().size() == 3);
   for (int port : cluster.primary_ports()) {
     const std::string id = user_on(cluster, port, "p");
     INFO("primary " << port << " user " << id);
     const PersonRef person{"", id, ""};
-    auto before = lookup(reader, person, error);
+    auto before = lookup(reader, person);
     REQUIRE(before);
     CHECK_FALSE(before->opted_out(0));
     cluster.routed("gk:u::" + id, {"HSET", "gk:u::" + id, "MAIL", "1"});
     REQUIRE(evicted(reader, person));
-    auto after = lookup(reader, person, error);
+    auto after = lookup(reader, person);
     REQUIRE(after);
     CHECK(after->opted_out(0));
   }
@@ -150,11 +150,11 @@ TEST_CASE("cluster reader: a write on any primary evicts the cached status",
 TEST_CASE("cluster reader: a person cached as absent is evicted when written after a reshard",
           "[cluster][integration][reader]") {
   ReaderOnCluster rig(3, 0);
-  auto& [cluster, reader, error] = rig;
+  auto& [cluster, reader] = rig;
   const auto primaries = cluster.primary_ports();
   const std::string id = user_on(cluster, primaries[0], "absent");
   const PersonRef person{"", id, ""};
-  auto before = lookup(reader, person, error);
+  auto before = lookup(reader, person);
   REQUIRE(before);
   CHECK_FALSE(before->opted_out(0));
   // The slot moves: the key never existed, so nothing is migrated and the old owner has
@@ -163,7 +163,7 @@ TEST_CASE("cluster reader: a person cached as absent is evicted when written aft
   REQUIRE(cluster.primary_port_for_slot(key_slot("gk:u::" + id)) == primaries[2]);
   cluster.routed("gk:u::" + id, {"HSET", "gk:u::" + id, "MAIL", "1"});
   REQUIRE(evicted(reader, person));
-  auto after = lookup(reader, person, error);
+  auto after = lookup(reader, person);
   REQUIRE(after);
   CHECK(after->opted_out(0));
 }
@@ -171,21 +171,21 @@ TEST_CASE("cluster reader: a person cached as absent is evicted when written aft
 TEST_CASE("cluster reader: after a failover writes on the new primary still evict",
           "[cluster][integration][reader]") {
   ReaderOnCluster rig(3, 1);
-  auto& [cluster, reader, error] = rig;
+  auto& [cluster, reader] = rig;
   INFO("replica links that failed: " << reader.stats().link_errors);
   CHECK(reader.invalidation_fds().size() == 6);  // primaries and replicas
   const int old_primary = cluster.primary_ports()[0];
   const std::string id = user_on(cluster, old_primary, "fo");
   const PersonRef person{"", id, ""};
-  REQUIRE(lookup(reader, person, error));
+  REQUIRE(lookup(reader, person));
   const int new_primary = cluster.failover(old_primary);
   REQUIRE(cluster.primary_port_for_slot(key_slot("gk:u::" + id)) == new_primary);
   // The reader has not re-read the slot map yet: only its link to the promoted replica can
   // tell it about this write.
   cluster.command(new_primary, {"HSET", "gk:u::" + id, "ALL", "1"});
   REQUIRE(evicted(reader, person));
-  auto after = lookup(reader, person, error);
-  INFO(error);
+  auto after = lookup(reader, person);
+  INFO(after.error());
   REQUIRE(after);
   CHECK(after->all);
   REQUIRE(reader.ping());
@@ -195,21 +195,21 @@ TEST_CASE("cluster reader: after a failover writes on the new primary still evic
 TEST_CASE("cluster reader: a killed primary fails lookups until a replica takes over",
           "[cluster][integration][reader]") {
   ReaderOnCluster rig(3, 1);
-  auto& [cluster, reader, error] = rig;
+  auto& [cluster, reader] = rig;
   const int primary = cluster.primary_ports()[0];
   const std::string id = user_on(cluster, primary, "kill");
   cluster.routed("gk:u::" + id, {"HSET", "gk:u::" + id, "SMS", "1"});
   cluster.command(primary, {"WAIT", "1", "5000"});  // replicated before the primary dies
-  REQUIRE(lookup(reader, {"", id, ""}, error));
+  REQUIRE(lookup(reader, {"", id, ""}));
   cluster.kill(primary);
   // The link to the dead node breaks: the reader drops everything it cached.
   REQUIRE(eventually([&] { return !drain_ready(reader) || !reader.ping(); }, 10s));
   CHECK_FALSE(reader.connected());
   CHECK(reader.cache().size() == 0);
   // Once a replica is promoted the reader connects again and finds the status.
-  REQUIRE(eventually([&] { return reader.connect(error); }, 30s, 100ms));
-  auto after = lookup(reader, {"", id, ""}, error);
-  INFO(error);
+  REQUIRE(eventually([&] { return reader.connect().ok(); }, 30s, 100ms));
+  auto after = lookup(reader, {"", id, ""});
+  INFO(after.error());
   REQUIRE(after);
   CHECK(after->opted_out(1));
 }
@@ -218,22 +218,23 @@ TEST_CASE("cluster reader: a dead replica costs one reconnect, then is retried o
           "[cluster][integration][reader]") {
   // A long node timeout: the dead replica stays listed as a member throughout the test.
   ReaderOnCluster rig(3, 1, 15000);
-  auto& [cluster, reader, error] = rig;
+  auto& [cluster, reader] = rig;
   REQUIRE(reader.invalidation_fds().size() == 6);
   const std::string id = user_on(cluster, cluster.primary_ports()[0], "rep");
-  REQUIRE(lookup(reader, {"", id, ""}, error));
+  REQUIRE(lookup(reader, {"", id, ""}));
   cluster.kill(cluster.replica_ports()[0]);
   // Its link breaks: the cache goes, the reader reconnects without it.
   REQUIRE(eventually([&] { return !drain_ready(reader); }, 10s));
   CHECK(reader.cache().size() == 0);
-  REQUIRE(reader.connect(error));
-  INFO(error);
+  const Status connected = reader.connect();
+  INFO(connected.error());
+  REQUIRE(connected);
   CHECK(reader.invalidation_fds().size() == 5);
   CHECK(reader.stats().link_errors == 1);
   // Lookups and pings go on; the dead replica is not dialled again at every ping.
   for (int i = 0; i < 5; ++i) REQUIRE(reader.ping());
   CHECK(reader.stats().link_errors == 1);
-  auto r = lookup(reader, {"", id, ""}, error);
+  auto r = lookup(reader, {"", id, ""});
   REQUIRE(r);
   CHECK_FALSE(r->opted_out(0));
 }

@@ -49,10 +49,10 @@ struct LimitRig {
   RedisRouter::Ptr conn = connect();
 
   RedisRouter::Ptr connect() {
-    std::string error;
-    auto c = RedisRouter::connect(config, error);
+    auto c = RedisRouter::connect(config);
+    INFO(c.error());
     REQUIRE(c);
-    return c;
+    return std::move(c).value();
   }
 
   StatusWriteResult write(const std::string& id, const std::string& email, const std::string& field,
@@ -66,9 +66,8 @@ struct LimitRig {
     w.received = received;
     w.source = "event";
     w.event = value ? "Opt Out" : "Opt In";
-    std::string error;
-    auto r = run_status_script(*conn, config, w, error, limits);
-    INFO(error);
+    auto r = run_status_script(*conn, config, w, limits);
+    INFO(r.error());
     REQUIRE(r);
     return *r;
   }

@@ -21,15 +21,15 @@ struct ReaderRig {
 
   ReaderRig() {
     reader = std::make_unique<StatusReader>(redis.config(), cache, channels);
-    std::string error;
-    REQUIRE(reader->connect(error));
+    const Status connected = reader->connect();
+    INFO(connected.error());
+    REQUIRE(connected);
   }
 
   // Resolves like the message loop does: cache first, then one pipelined fetch.
   OptOutRecord lookup(const PersonRef& p) {
-    std::string error;
-    auto r = gk::test::lookup(*reader, p, error);
-    INFO(error);
+    auto r = gk::test::lookup(*reader, p);
+    INFO(r.error());
     REQUIRE(r);
     return *r;
   }
@@ -74,8 +74,7 @@ TEST_CASE("status reader: a dropped invalidation link empties the cache", "[read
   REQUIRE(eventually([&] { return !drain_ready(*rig.reader); }));
   CHECK_FALSE(rig.reader->connected());
   CHECK(rig.reader->cache().size() == 0);
-  std::string error;
-  REQUIRE(rig.reader->connect(error));
+  REQUIRE(rig.reader->connect());
   rig.redis.hset("gk:u::u1", "ALL", "1");
   CHECK(rig.lookup({"", "u1", ""}).all);
 }
@@ -136,9 +135,9 @@ TEST_CASE("status reader: a key of the wrong type is a store error, never 'not o
   ReaderRig rig;
   rig.redis.command({"SET", "gk:u::weird", "1"});
   rig.reader->want({"", "weird", ""});
-  std::string error;
-  CHECK_FALSE(rig.reader->fetch(error));
-  CHECK(error.find("WRONGTYPE") != std::string::npos);
+  const Status fetched = rig.reader->fetch();
+  CHECK_FALSE(fetched);
+  CHECK(fetched.error().find("WRONGTYPE") != std::string::npos);
 }
 
 TEST_CASE("status reader: a stopped server fails the fetch and reconnects after restart",
@@ -147,12 +146,11 @@ TEST_CASE("status reader: a stopped server fails the fetch and reconnects after 
   CHECK_FALSE(rig.lookup({"", "u1", ""}).all);
   rig.redis.stop();
   rig.reader->want({"", "u2", ""});
-  std::string error;
-  CHECK_FALSE(rig.reader->fetch(error));
+  CHECK_FALSE(rig.reader->fetch());
   CHECK_FALSE(rig.reader->connected());
   CHECK(rig.reader->cache().size() == 0);
   rig.redis.start();
-  REQUIRE(rig.reader->connect(error));
+  REQUIRE(rig.reader->connect());
   rig.redis.hset("gk:u::u2", "SMS", "1");
   CHECK(rig.lookup({"", "u2", ""}).opted_out(1));
 }

@@ -52,8 +52,7 @@ struct ServiceRig {
       ChangeRequest ping;
       ping.event = kPing;
       ping.source = "test";
-      std::string error;
-      REQUIRE(service->apply(ping, error));
+      REQUIRE(service->apply(ping));
       return sub.receive(50ms).has_value();
     }));
   }
@@ -116,8 +115,7 @@ TEST_CASE("status service: apply stores, records and publishes one change", "[se
   c.event = "Opt Out";
   c.properties = {{"status", "opt out via xy"}};
   c.channel = "SMS";
-  std::string error;
-  const auto applied = rig.service->apply(c, error);
+  const auto applied = rig.service->apply(c);
   REQUIRE(applied);
   CHECK(applied->write.changed);
   CHECK(applied->write.applied);
@@ -125,11 +123,11 @@ TEST_CASE("status service: apply stores, records and publishes one change", "[se
   CHECK_FALSE(applied->timestamp_clamped);
   CHECK_FALSE(applied->link_refused);
 
-  const auto fields = rig.service->read_person("bu", "", "ann@x.com", error);
+  const auto fields = rig.service->read_person("bu", "", "ann@x.com");
   REQUIRE(fields);
   CHECK(fields->at("SMS") == "1");
   CHECK(fields->at("SMS:ts") == std::to_string(ts));
-  const auto history = rig.service->history(false, "bu", "u1", error);
+  const auto history = rig.service->history(false, "bu", "u1");
   REQUIRE(history);
   REQUIRE(history->size() == 1);
   CHECK((*history)[0]["source"] == "event");
@@ -165,7 +163,7 @@ TEST_CASE("status service: apply stores, records and publishes one change", "[se
   CHECK(rig.counter("gk_status_changes_total", "source", "event") == 1);
 
   SECTION("the same change again is stored but changes nothing, and says so") {
-    const auto again = rig.service->apply(c, error);
+    const auto again = rig.service->apply(c);
     REQUIRE(again);
     CHECK(again->write.applied);
     CHECK_FALSE(again->write.changed);
@@ -187,14 +185,13 @@ TEST_CASE("status service: apply publishes a change of no status, and under a se
   c.event = "mail.unsubscribe";
   c.channel = "MAIL";
   c.also_published = std::string(kOptOutEvent);
-  std::string error;
-  const auto applied = rig.service->apply(c, error);
+  const auto applied = rig.service->apply(c);
   REQUIRE(applied);
   CHECK_FALSE(applied->write.changed);
-  const auto fields = rig.service->read_person("", "", "pat@x.com", error);
+  const auto fields = rig.service->read_person("", "", "pat@x.com");
   REQUIRE(fields);
   CHECK(fields->empty());  // nothing stored
-  const auto history = rig.service->history(true, "", "pat@x.com", error);
+  const auto history = rig.service->history(true, "", "pat@x.com");
   REQUIRE(history);
   CHECK(history->empty());
 
@@ -222,12 +219,11 @@ TEST_CASE("status service: apply stores and publishes a far-future change at its
   const EpochMs now = now_ms();
   ChangeRequest c = opt_out("u1", "MAIL", true, now + 86400000);
   c.received = now;
-  std::string error;
-  const auto applied = rig.service->apply(c, error);
+  const auto applied = rig.service->apply(c);
   REQUIRE(applied);
   CHECK(applied->timestamp_clamped);
   CHECK(applied->ts == now);
-  const auto fields = rig.service->read_user("", "u1", error);
+  const auto fields = rig.service->read_user("", "u1");
   REQUIRE(fields);
   CHECK(fields->at("MAIL:ts") == std::to_string(now));
   const auto stream = rig.stream();
@@ -240,18 +236,17 @@ TEST_CASE("status service: apply stores and publishes a far-future change at its
 TEST_CASE("status service: apply reports a refused link in the result and the system event",
           "[service][limits]") {
   ServiceRig rig;  // identity.max_emails_per_user = 2
-  std::string error;
-  REQUIRE(rig.service->link("", "u1", "a@x.com", "api", error));
-  REQUIRE(rig.service->link("", "u1", "b@x.com", "api", error));
+  REQUIRE(rig.service->link("", "u1", "a@x.com", "api"));
+  REQUIRE(rig.service->link("", "u1", "b@x.com", "api"));
   ChangeRequest c = opt_out("u1", "MAIL", true, now_ms());
   c.email = "c@x.com";
   c.source = "one_click";
-  const auto applied = rig.service->apply(c, error);
+  const auto applied = rig.service->apply(c);
   REQUIRE(applied);
   CHECK(applied->link_refused);
   CHECK(applied->write.link_refused);
   // Not linked, so the email's own lead carries the opt-out too.
-  const auto lead = rig.service->read_person("", "", "c@x.com", error);
+  const auto lead = rig.service->read_person("", "", "c@x.com");
   REQUIRE(lead);
   CHECK(lead->at("MAIL") == "1");
   const auto stream = rig.stream();
@@ -264,19 +259,18 @@ TEST_CASE("status service: writes, reads and histories through the pool", "[serv
   ServiceRig rig;
   ChangeRequest c = opt_out("u1", "SMS", true, 1000);
   c.bu = "bu";
-  std::string error;
-  auto r = rig.service->apply(c, error);
+  auto r = rig.service->apply(c);
   REQUIRE(r);
   CHECK(r->write.changed);
-  auto fields = rig.service->read_user("bu", "u1", error);
+  auto fields = rig.service->read_user("bu", "u1");
   REQUIRE(fields);
   CHECK(fields->at("SMS") == "1");
   CHECK(fields->at("SMS:ts") == "1000");
-  auto history = rig.service->history(false, "bu", "u1", error);
+  auto history = rig.service->history(false, "bu", "u1");
   REQUIRE(history);
   REQUIRE(history->size() == 1);
   CHECK((*history)[0]["source"] == "api");
-  auto none = rig.service->history(true, "bu", "Nobody@x", error);
+  auto none = rig.service->history(true, "bu", "Nobody@x");
   REQUIRE(none);
   CHECK(none->empty());
 }
@@ -288,17 +282,15 @@ TEST_CASE("status service: many threads share it safely", "[service][concurrency
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 100; ++i) {
-        std::string error;
         const auto c = opt_out("u" + std::to_string(t), "MAIL", i % 2 == 0, 1000 + i);
-        if (!rig.service->apply(c, error)) ++failures;
+        if (!rig.service->apply(c)) ++failures;
       }
     });
   }
   for (auto& t : threads) t.join();
   CHECK(failures == 0);
   for (int t = 0; t < 4; ++t) {
-    std::string error;
-    auto fields = rig.service->read_user("", "u" + std::to_string(t), error);
+    auto fields = rig.service->read_user("", "u" + std::to_string(t));
     REQUIRE(fields);
     CHECK(fields->at("MAIL") == "0");  // i = 99 is the newest
   }
@@ -309,30 +301,29 @@ TEST_CASE("status service: a store outage fails changes, publishes nothing, and 
           "[service]") {
   ServiceRig rig;
   auto c = opt_out("u1", "MAIL", true, 1000);
-  std::string error;
-  REQUIRE(rig.service->apply(c, error));
+  REQUIRE(rig.service->apply(c));
   const double published = rig.counter("gk_system_events_total", "sink", "pub");
   CHECK(published == 1);
   rig.redis.stop();
-  CHECK_FALSE(rig.service->apply(c, error));
-  CHECK_FALSE(error.empty());
+  const auto failed = rig.service->apply(c);
+  CHECK_FALSE(failed);
+  CHECK_FALSE(failed.error().empty());
   // Nothing was stored, so nothing is reported.
   CHECK(rig.counter("gk_system_events_total", "sink", "pub") == published);
-  CHECK_FALSE(rig.service->read_user("", "u1", error));
+  CHECK_FALSE(rig.service->read_user("", "u1"));
   rig.redis.start();
   c.ts = 2000;
-  REQUIRE(rig.service->apply(c, error));
+  REQUIRE(rig.service->apply(c));
   CHECK(rig.counter("gk_status_store_errors_total", "operation", "write") == 1);
 }
 
 TEST_CASE("status service: an idle pooled link that died is replaced, not reported", "[service]") {
   ServiceRig rig;
-  std::string error;
-  REQUIRE(rig.service->read_user("", "u1", error));  // leaves one link in the pool
+  REQUIRE(rig.service->read_user("", "u1"));  // leaves one link in the pool
   rig.redis.stop();
   rig.redis.start();
-  auto r = rig.service->apply(opt_out("u1", "MAIL", true, 1000), error);
-  INFO(error);
+  auto r = rig.service->apply(opt_out("u1", "MAIL", true, 1000));
+  INFO(r.error());
   REQUIRE(r);
   CHECK(r->write.changed);
   for (const auto& family : rig.registry.Collect()) {

@@ -68,10 +68,10 @@ struct WriteRig {
   RedisRouter::Ptr conn = connect();
 
   RedisRouter::Ptr connect() {
-    std::string error;
-    auto c = RedisRouter::connect(config, error);
+    auto c = RedisRouter::connect(config);
+    INFO(c.error());
     REQUIRE(c);
-    return c;
+    return std::move(c).value();
   }
 
   StatusWriteResult write(const std::string& id, const std::string& email, const std::string& field,
@@ -87,9 +87,8 @@ struct WriteRig {
     w.source = "event";
     w.event = value ? "Opt Out" : "Opt In";
     w.properties = R"({"status":"test"})";
-    std::string error;
-    auto r = run_status_script(*conn, config, w, error);
-    INFO(error);
+    auto r = run_status_script(*conn, config, w);
+    INFO(r.error());
     REQUIRE(r);
     return *r;
   }
@@ -247,12 +246,11 @@ TEMPLATE_TEST_CASE("status writes: an Opt In never leaves an older opt-out on a 
   // The message path reads both records: neither says opted out any more.
   ChannelRegistry channels{{ChannelConfig{"MAIL", {"EMAIL"}, "tcp://x:1", true, 1}}};
   StatusReader reader(rig.config, CacheConfig{}, channels);
-  std::string error;
-  REQUIRE(reader.connect(error));
+  REQUIRE(reader.connect());
   for (const PersonRef& p :
        {PersonRef{"", "", "a@x.com"}, PersonRef{"", "u1", "A@X.com"}, PersonRef{"", "u1", ""}}) {
     reader.want(p);
-    REQUIRE(reader.fetch(error));
+    REQUIRE(reader.fetch());
     OptOutRecord record;
     REQUIRE(reader.resolve(p, record));
     CHECK_FALSE(record.opted_out(0));
@@ -290,9 +288,35 @@ TEMPLATE_TEST_CASE("status writes: a key of the wrong type is an error, not a si
   w.field = "MAIL";
   w.value = true;
   w.ts = 1;
-  std::string error;
-  CHECK_FALSE(run_status_script(*rig.conn, rig.config, w, error));
-  CHECK(error.find("WRONGTYPE") != std::string::npos);
+  const auto written = run_status_script(*rig.conn, rig.config, w);
+  CHECK_FALSE(written);
+  CHECK(written.error().find("WRONGTYPE") != std::string::npos);
+}
+
+TEMPLATE_TEST_CASE("status writes: a business unit that would break the key layout is refused",
+                   "[writes]", OneServer, Cluster) {
+  WriteRig<TestType> rig;
+  StatusWrite w;
+  w.bu = "a:b";  // would read as business unit "a", external id "b:u1"
+  w.external_id = "u1";
+  w.email = "ann@x.com";
+  w.field = "MAIL";
+  w.value = true;
+  w.ts = 1;
+  const auto written = run_status_script(*rig.conn, rig.config, w);
+  REQUIRE_FALSE(written);
+  CHECK(written.error() == "refusing to build a key: business unit must not contain ':'");
+  CHECK(rig.conn->ok());  // a refusal, not a broken link
+  // Nothing was written, in particular not where business unit "a" keeps "b:u1".
+  const KeySchema keys(rig.config.key_prefix, TestType::kCluster);
+  std::string user, lead, link;
+  keys.user(user, "a", "b:u1");
+  keys.lead(lead, "a", "b:ann@x.com");
+  keys.link(link, "a", "b:ann@x.com");
+  for (const std::string& key : {user, lead, link}) {
+    INFO(key);
+    CHECK(rig.integer({"EXISTS", key}) == 0);
+  }
 }
 
 TEMPLATE_TEST_CASE("status writes: concurrent writers never lose the newer change",
@@ -304,9 +328,9 @@ TEMPLATE_TEST_CASE("status writes: concurrent writers never lose the newer chang
   auto value_at = [](EpochMs ts) { return ts % 3 != 0; };
   std::atomic<int> failures{0};
   auto writer = [&](int parity, unsigned seed, std::vector<std::string>& fields) {
-    std::string error;
-    auto conn = RedisRouter::connect(rig.config, error);
-    if (!conn) return ++failures, void();
+    auto connected = RedisRouter::connect(rig.config);
+    if (!connected) return ++failures, void();
+    RedisRouter::Ptr conn = std::move(connected).value();
     std::vector<EpochMs> times;
     for (int i = 0; i < kPerThread; ++i) times.push_back(1000 + 2 * i + parity);
     std::shuffle(times.begin(), times.end(), std::mt19937(seed));
@@ -319,7 +343,7 @@ TEMPLATE_TEST_CASE("status writes: concurrent writers never lose the newer chang
         w.value = value_at(ts);
         w.ts = ts;
         w.source = "event";
-        if (!run_status_script(*conn, rig.config, w, error)) return ++failures, void();
+        if (!run_status_script(*conn, rig.config, w)) return ++failures, void();
       }
     }
   };

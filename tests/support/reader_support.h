@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "common/store/status_reader.h"
+#include "common/util/result.h"
 #include "tests/support/ports.h"
 
 namespace gk::test {
@@ -31,20 +32,16 @@ inline bool evicted(StatusReader& reader, const PersonRef& person) {
   return eventually([&] { return drain_ready(reader) && !reader.resolve(person, cached); });
 }
 
-// Resolves like the message loop does: cache first, then one pipelined fetch. nullopt when
-// the fetch failed (`error` says why).
-inline std::optional<OptOutRecord> lookup(StatusReader& reader, const PersonRef& person,
-                                          std::string& error) {
+// Resolves like the message loop does: cache first, then one pipelined fetch. An error when
+// the fetch failed.
+inline Result<OptOutRecord> lookup(StatusReader& reader, const PersonRef& person) {
   OptOutRecord r;
   if (reader.resolve(person, r)) return r;
   reader.want(person);
-  if (!reader.fetch(error)) return std::nullopt;
+  if (auto fetched = reader.fetch(); !fetched) return fail(fetched.error());
   const bool resolved = reader.resolve(person, r);
   reader.end_batch();
-  if (!resolved) {
-    error = "not resolved after a fetch";
-    return std::nullopt;
-  }
+  if (!resolved) return fail("not resolved after a fetch");
   return r;
 }
 

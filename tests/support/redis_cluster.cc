@@ -371,9 +371,12 @@ RedisReplyPtr RedisCluster::try_command(int port, const std::vector<std::string>
     config.url = "redis://" + endpoint(port) + "/0";
     // MIGRATE during a reshard and a manual failover's client pause hold replies up a while.
     config.command_timeout_ms = 5000;
-    std::string error;
-    conn = RedisConnection::connect(config, error);
-    if (!conn) return nullptr;
+    auto connected = RedisConnection::connect(config);
+    if (!connected) {
+      conn.reset();
+      return nullptr;
+    }
+    conn = std::move(connected).value();
   }
   std::vector<std::string_view> views(args.begin(), args.end());
   auto reply = conn->command(views);

@@ -38,10 +38,9 @@ void RedisServer::start() {
   process_ = std::make_unique<Process>(argv, dir_.file("redis.log"));
   const bool up = eventually(
       [&] {
-        std::string error;
-        auto conn = RedisConnection::connect(config(), error);
+        auto conn = RedisConnection::connect(config());
         if (!conn) return false;
-        auto r = conn->command({"PING"});
+        auto r = (*conn)->command({"PING"});
         return r && r->type == REDIS_REPLY_STATUS;
       },
       std::chrono::milliseconds(10000));
@@ -58,9 +57,9 @@ void RedisServer::stop() {
 
 RedisReplyPtr RedisServer::command(const std::vector<std::string>& args) {
   if (!client_ || !client_->ok()) {
-    std::string error;
-    client_ = RedisConnection::connect(config(), error);
-    if (!client_) throw std::runtime_error("test Redis client: " + error);
+    auto conn = RedisConnection::connect(config());
+    if (!conn) throw std::runtime_error("test Redis client: " + conn.error());
+    client_ = std::move(conn).value();
   }
   std::vector<std::string_view> views(args.begin(), args.end());
   auto reply = client_->command(views);
