@@ -5,18 +5,18 @@
 
 #include <zmq.hpp>
 
-#include "common/rules/channels.h"
 #include "common/config/config.h"
-#include "gatekeeper/ops/curve.h"
-#include "gatekeeper/management/event_consumer.h"
-#include "gatekeeper/management/event_processor.h"
+#include "common/rules/channels.h"
 #include "gatekeeper/api/http_api.h"
 #include "gatekeeper/http/http_server.h"
+#include "gatekeeper/management/event_consumer.h"
+#include "gatekeeper/management/event_processor.h"
 #include "gatekeeper/management/management_metrics.h"
-#include "gatekeeper/pipeline/message_pipeline.h"
-#include "gatekeeper/metrics.h"
-#include "gatekeeper/pipeline/pipeline_stats.h"
 #include "gatekeeper/management/status_service.h"
+#include "gatekeeper/metrics.h"
+#include "gatekeeper/ops/curve.h"
+#include "gatekeeper/pipeline/message_pipeline.h"
+#include "gatekeeper/pipeline/pipeline_stats.h"
 
 namespace gk {
 

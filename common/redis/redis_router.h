@@ -9,8 +9,8 @@
 #include <string_view>
 #include <vector>
 
-#include "common/redis/cluster_slots.h"
 #include "common/config/config.h"
+#include "common/redis/cluster_slots.h"
 #include "common/redis/redis_connection.h"
 #include "common/util/result.h"
 

@@ -16,13 +16,13 @@
 
 #include "common/config/config.h"
 #include "common/rules/channels.h"
-#include "gatekeeper/http/api_route.h"
 #include "gatekeeper/api/api_tokens.h"
-#include "gatekeeper/management/event_processor.h"
+#include "gatekeeper/api/topic_routes.h"
+#include "gatekeeper/http/api_route.h"
 #include "gatekeeper/links/link_routes.h"
+#include "gatekeeper/management/event_processor.h"
 #include "gatekeeper/management/management_metrics.h"
 #include "gatekeeper/management/status_service.h"
-#include "gatekeeper/api/topic_routes.h"
 
 namespace gk {
 

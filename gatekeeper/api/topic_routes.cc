@@ -2,9 +2,9 @@
 
 #include "common/protocol/events.h"
 #include "common/protocol/system_event.h"
-#include "gatekeeper/management/preferences.h"
 #include "gatekeeper/api/request_params.h"
 #include "gatekeeper/http/http_server.h"
+#include "gatekeeper/management/preferences.h"
 
 namespace gk {
 

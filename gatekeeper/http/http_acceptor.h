@@ -10,9 +10,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/util/counters.h"
 #include "gatekeeper/http/http_head.h"
 #include "gatekeeper/ops/log_limiter.h"
-#include "common/util/counters.h"
 
 namespace gk {
 

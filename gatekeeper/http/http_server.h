@@ -10,8 +10,8 @@
 #include "common/config/config.h"
 #include "common/util/counters.h"
 #include "gatekeeper/http/bounded_task_queue.h"
-#include "gatekeeper/ops/health.h"
 #include "gatekeeper/http/http_acceptor.h"
+#include "gatekeeper/ops/health.h"
 
 namespace gk {
 

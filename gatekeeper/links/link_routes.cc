@@ -8,9 +8,9 @@
 #include "common/protocol/system_event.h"
 #include "common/rules/identity.h"
 #include "common/util/timestamp.h"
+#include "gatekeeper/http/http_server.h"
 #include "gatekeeper/links/preference_page.h"
 #include "gatekeeper/management/preferences.h"
-#include "gatekeeper/http/http_server.h"
 
 namespace gk {
 

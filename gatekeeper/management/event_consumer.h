@@ -6,11 +6,11 @@
 
 #include <zmq.hpp>
 
-#include "common/rules/channels.h"
 #include "common/config/config.h"
+#include "common/rules/channels.h"
 #include "gatekeeper/management/event_processor.h"
-#include "gatekeeper/ops/log_limiter.h"
 #include "gatekeeper/management/management_metrics.h"
+#include "gatekeeper/ops/log_limiter.h"
 
 namespace gk {
 

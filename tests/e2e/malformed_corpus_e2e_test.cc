@@ -15,10 +15,10 @@
 #include <string>
 #include <vector>
 
-#include "common/rules/channels.h"
 #include "common/config/config.h"
 #include "common/protocol/events.h"
 #include "common/protocol/header.h"
+#include "common/rules/channels.h"
 #include "tests/support/ports.h"
 #include "tests/support/rig.h"
 #include "tests/support/zmq_peers.h"

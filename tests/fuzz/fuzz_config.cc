@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <string_view>
 
-#include "common/rules/channels.h"
 #include "common/config/config.h"
+#include "common/rules/channels.h"
 #include "common/rules/optout_record.h"
 #include "tests/fuzz/fuzz_check.h"
 

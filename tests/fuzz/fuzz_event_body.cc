@@ -5,10 +5,10 @@
 #include <cstdint>
 #include <string_view>
 
-#include "common/rules/channels.h"
 #include "common/config/config.h"
 #include "common/protocol/events.h"
 #include "common/protocol/system_event.h"
+#include "common/rules/channels.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace {

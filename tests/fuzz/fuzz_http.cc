@@ -30,17 +30,17 @@
 #include <nlohmann/json.hpp>
 #include <zmq.hpp>
 
-#include "common/rules/channels.h"
 #include "common/config/config.h"
 #include "common/redis/redis_connection.h"
-#include "gatekeeper/management/event_processor.h"
+#include "common/rules/channels.h"
 #include "gatekeeper/api/http_api.h"
-#include "gatekeeper/http/http_server.h"
-#include "gatekeeper/management/management_metrics.h"
 #include "gatekeeper/http/http_head.h"
+#include "gatekeeper/http/http_server.h"
+#include "gatekeeper/management/event_processor.h"
+#include "gatekeeper/management/management_metrics.h"
+#include "gatekeeper/management/status_service.h"
 #include "gatekeeper/metrics.h"
 #include "gatekeeper/pipeline/pipeline_stats.h"
-#include "gatekeeper/management/status_service.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace {

@@ -14,8 +14,8 @@
 #include <thread>
 #include <vector>
 
-#include "common/rules/channels.h"
 #include "common/config/config.h"
+#include "common/rules/channels.h"
 #include "common/rules/optout_record.h"
 #include "common/rules/verdict.h"
 #include "gatekeeper/http/http_server.h"
