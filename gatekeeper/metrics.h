@@ -6,8 +6,8 @@
 #include <prometheus/registry.h>
 
 #include "common/rules/channels.h"
+#include "gatekeeper/admission/pipeline_stats.h"
 #include "gatekeeper/http/http_server.h"
-#include "gatekeeper/pipeline/pipeline_stats.h"
 
 namespace gk {
 

@@ -7,6 +7,7 @@
 
 #include "common/config/config.h"
 #include "common/rules/channels.h"
+#include "gatekeeper/admission/pipeline_stats.h"
 #include "gatekeeper/api/http_api.h"
 #include "gatekeeper/http/http_server.h"
 #include "gatekeeper/management/event_consumer.h"
@@ -16,7 +17,6 @@
 #include "gatekeeper/metrics.h"
 #include "gatekeeper/ops/curve.h"
 #include "gatekeeper/pipeline/message_pipeline.h"
-#include "gatekeeper/pipeline/pipeline_stats.h"
 
 namespace gk {
 

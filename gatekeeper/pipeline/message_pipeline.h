@@ -10,11 +10,11 @@
 #include "common/config/config.h"
 #include "common/rules/channels.h"
 #include "common/store/status_reader.h"
+#include "gatekeeper/admission/admission_flow.h"
+#include "gatekeeper/admission/pipeline_stats.h"
+#include "gatekeeper/admission/status_source.h"
 #include "gatekeeper/ops/health.h"
-#include "gatekeeper/pipeline/admission_flow.h"
-#include "gatekeeper/pipeline/pipeline_stats.h"
 #include "gatekeeper/pipeline/socket_outlets.h"
-#include "gatekeeper/pipeline/status_source.h"
 #include "gatekeeper/pipeline/store_link.h"
 
 namespace gk {

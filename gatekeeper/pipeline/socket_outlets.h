@@ -5,7 +5,7 @@
 
 #include <zmq.hpp>
 
-#include "gatekeeper/pipeline/decision_writer.h"
+#include "gatekeeper/admission/decision_writer.h"
 
 namespace gk {
 

@@ -6,8 +6,8 @@
 #include "common/config/config.h"
 #include "common/store/status_reader.h"
 #include "common/util/result.h"
+#include "gatekeeper/admission/pipeline_stats.h"
 #include "gatekeeper/ops/health.h"
-#include "gatekeeper/pipeline/pipeline_stats.h"
 
 namespace gk {
 

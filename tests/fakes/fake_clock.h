@@ -4,7 +4,7 @@
 
 namespace gk::test {
 
-// A LoopClock (gatekeeper/pipeline/status_source.h) that stands still until the test
+// A LoopClock (gatekeeper/admission/status_source.h) that stands still until the test
 // advances it, so deadlines are crossed exactly when the test says.
 class FakeClock {
  public:

@@ -9,7 +9,7 @@
 #include <zmq.hpp>
 
 #include "common/rules/verdict.h"
-#include "gatekeeper/pipeline/decision_writer.h"
+#include "gatekeeper/admission/decision_writer.h"
 
 namespace gk::test {
 
@@ -31,7 +31,7 @@ class FakeIngress {
   std::deque<std::vector<zmq::message_t>> queue_;
 };
 
-// MessageOutlets (gatekeeper/pipeline/admission_flow.h) that record where each message went,
+// MessageOutlets (gatekeeper/admission/admission_flow.h) that record where each message went,
 // in one log in the order they left. An adapter can be blocked: it then takes nothing, as a
 // full or absent adapter.
 class FakeOutlets {

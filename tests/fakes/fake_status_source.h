@@ -11,7 +11,7 @@
 
 namespace gk::test {
 
-// A StatusSource (gatekeeper/pipeline/status_source.h) whose statuses the test sets, keyed by
+// A StatusSource (gatekeeper/admission/status_source.h) whose statuses the test sets, keyed by
 // user id (people not set have no opt-outs). Like the real reader it knows a person only
 // after a fetch (then caches them), and after a failed fetch it is disconnected. It can be
 // made to fail (store down), to fail at the next fetch only (a store dying mid-batch), and to

@@ -8,8 +8,8 @@
 
 #include "common/config/config.h"
 #include "common/rules/channels.h"
-#include "gatekeeper/pipeline/admission_flow.h"
-#include "gatekeeper/pipeline/pipeline_stats.h"
+#include "gatekeeper/admission/admission_flow.h"
+#include "gatekeeper/admission/pipeline_stats.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/fake_outlets.h"
 #include "tests/fakes/fake_status_source.h"

@@ -33,6 +33,7 @@
 #include "common/config/config.h"
 #include "common/redis/redis_connection.h"
 #include "common/rules/channels.h"
+#include "gatekeeper/admission/pipeline_stats.h"
 #include "gatekeeper/api/http_api.h"
 #include "gatekeeper/http/http_head.h"
 #include "gatekeeper/http/http_server.h"
@@ -40,7 +41,6 @@
 #include "gatekeeper/management/management_metrics.h"
 #include "gatekeeper/management/status_service.h"
 #include "gatekeeper/metrics.h"
-#include "gatekeeper/pipeline/pipeline_stats.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace {

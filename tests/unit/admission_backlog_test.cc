@@ -1,4 +1,4 @@
-// The admission flow of the message loop (gatekeeper/pipeline/admission_flow.h) on fakes:
+// The admission flow of the message loop (gatekeeper/admission/admission_flow.h) on fakes:
 // per-channel backlogs, the intake pause, and the drain on stop. No Redis, no sockets.
 #include <catch2/catch.hpp>
 

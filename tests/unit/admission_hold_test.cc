@@ -1,4 +1,4 @@
-// The admission flow of the message loop (gatekeeper/pipeline/admission_flow.h) on fakes:
+// The admission flow of the message loop (gatekeeper/admission/admission_flow.h) on fakes:
 // one fetch per batch, hold order, re-insert at the front, expiry and the transactional
 // policy. No Redis, no sockets: tests/fakes.
 #include <catch2/catch.hpp>

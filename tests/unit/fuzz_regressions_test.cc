@@ -18,9 +18,9 @@
 #include "common/rules/channels.h"
 #include "common/rules/optout_record.h"
 #include "common/rules/verdict.h"
+#include "gatekeeper/admission/pipeline_stats.h"
 #include "gatekeeper/http/http_server.h"
 #include "gatekeeper/pipeline/message_pipeline.h"
-#include "gatekeeper/pipeline/pipeline_stats.h"
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "gatekeeper/pipeline/held_queue.h"
+#include "gatekeeper/admission/held_queue.h"
 
 #include <utility>
 

@@ -1,4 +1,4 @@
-#include "gatekeeper/pipeline/admission.h"
+#include "gatekeeper/admission/admission.h"
 
 namespace gk {
 

@@ -4,7 +4,7 @@
 #include <cstddef>
 #include <deque>
 
-#include "gatekeeper/pipeline/pending_message.h"
+#include "gatekeeper/admission/pending_message.h"
 
 namespace gk {
 

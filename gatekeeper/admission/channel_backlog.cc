@@ -1,4 +1,4 @@
-#include "gatekeeper/pipeline/channel_backlog.h"
+#include "gatekeeper/admission/channel_backlog.h"
 
 #include <utility>
 

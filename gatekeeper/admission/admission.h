@@ -6,9 +6,9 @@
 #include "common/protocol/header.h"
 #include "common/rules/channels.h"
 #include "common/rules/decide.h"
-#include "gatekeeper/pipeline/decision_writer.h"
-#include "gatekeeper/pipeline/pending_message.h"
-#include "gatekeeper/pipeline/status_source.h"
+#include "gatekeeper/admission/decision_writer.h"
+#include "gatekeeper/admission/pending_message.h"
+#include "gatekeeper/admission/status_source.h"
 
 namespace gk {
 

@@ -1,4 +1,4 @@
-#include "gatekeeper/pipeline/decision_writer.h"
+#include "gatekeeper/admission/decision_writer.h"
 
 namespace gk {
 

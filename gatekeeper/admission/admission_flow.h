@@ -10,11 +10,11 @@
 
 #include "common/config/config.h"
 #include "common/rules/channels.h"
-#include "gatekeeper/pipeline/admission.h"
-#include "gatekeeper/pipeline/channel_backlog.h"
-#include "gatekeeper/pipeline/held_queue.h"
-#include "gatekeeper/pipeline/pipeline_stats.h"
-#include "gatekeeper/pipeline/status_source.h"
+#include "gatekeeper/admission/admission.h"
+#include "gatekeeper/admission/channel_backlog.h"
+#include "gatekeeper/admission/held_queue.h"
+#include "gatekeeper/admission/pipeline_stats.h"
+#include "gatekeeper/admission/status_source.h"
 
 namespace gk {
 
