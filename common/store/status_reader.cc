@@ -47,9 +47,16 @@ bool StatusReader::resolve(const PersonRef& person, OptOutRecord& out) {
     email_.clear();
     append_normalized_email(email_, person.email);
     const PersonKey email{person.bu, email_};
-    const OptOutRecord* lead = find_lead(email);
-    const std::string* link = lead != nullptr ? find_link(email) : nullptr;
-    if (link == nullptr) return ++stats_.misses, false;
+    // One probe per table for both parts: the entry holds the lead record and the link.
+    const OptOutRecord* lead = nullptr;
+    const std::string* link = nullptr;
+    for (const PersonCache* c : {&batch_, &cache_}) {
+      const EmailEntry* e = c->find_email(email);
+      if (e == nullptr) continue;
+      if (lead == nullptr && e->lead_known) lead = &e->lead;
+      if (link == nullptr && e->link_known) link = &e->linked_user;
+    }
+    if (lead == nullptr || link == nullptr) return ++stats_.misses, false;
     out |= *lead;
     if (!link->empty() && *link != person.user_id) {
       const OptOutRecord* linked = find_user({person.bu, *link});
