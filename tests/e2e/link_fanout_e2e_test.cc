@@ -18,12 +18,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// Logs at info: the tests read its warnings, and debug lines for every message would only
-// slow the many sends.
-struct LimitsRig : ApiRig {
-  LimitsRig() { opts.log_level = "info"; }
-};
-
 std::string email(int i) {
   return "person" + std::to_string(i) + "@example.com";
 }

@@ -15,12 +15,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// Logs at info: the tests read its warnings, and debug lines for every message would only
-// slow the many sends.
-struct LimitsRig : ApiRig {
-  LimitsRig() { opts.log_level = "info"; }
-};
-
 constexpr EpochMs kBoundMs = 300000;  // the default of changes.max_future_ms
 constexpr EpochMs kTenYearsMs = EpochMs{3653} * 86400 * 1000;
 

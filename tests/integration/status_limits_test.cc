@@ -8,38 +8,13 @@
 
 #include "common/store/key_schema.h"
 #include "common/store/status_script.h"
-#include "tests/support/redis_cluster.h"
 #include "tests/support/redis_server.h"
+#include "tests/support/store_backends.h"
 
 using namespace gk;
 using namespace gk::test;
 
 namespace {
-
-struct OneServer {
-  RedisServer redis;
-  RedisConfig config() const { return redis.config(); }
-  RedisReplyPtr command(const std::vector<std::string>& args) { return redis.command(args); }
-};
-
-struct Cluster {
-  // One cluster per test process for these tests, emptied for each test.
-  static RedisCluster& shared() {
-    static RedisCluster cluster(3, 0);
-    return cluster;
-  }
-  Cluster() {
-    for (int port : shared().primary_ports()) shared().command(port, {"FLUSHALL"});
-  }
-  RedisConfig config() const {
-    RedisConfig c;
-    c.cluster = shared().seeds();
-    return c;
-  }
-  RedisReplyPtr command(const std::vector<std::string>& args) {
-    return shared().routed(args.size() > 1 ? args[1] : std::string(), args);
-  }
-};
 
 template <typename Store>
 struct LimitRig {

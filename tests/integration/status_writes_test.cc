@@ -13,9 +13,9 @@
 #include "common/store/status_reader.h"
 #include "common/store/status_script.h"
 #include "tests/support/ports.h"
-#include "tests/support/redis_cluster.h"
 #include "tests/support/redis_reply.h"
 #include "tests/support/redis_server.h"
+#include "tests/support/store_backends.h"
 
 using namespace gk;
 using namespace gk::test;
@@ -23,39 +23,6 @@ using nlohmann::json;
 using namespace std::chrono_literals;
 
 namespace {
-
-// The write tests run against one server (the atomic script) and against a 3-primary
-// cluster (the single-slot steps of status_write_cluster.cc): the same rules must hold.
-struct OneServer {
-  static constexpr bool kCluster = false;
-  RedisServer redis;
-  RedisConfig config() const { return redis.config(); }
-  RedisReplyPtr command(const std::vector<std::string>& args) { return redis.command(args); }
-  void flush_scripts() { redis.command({"SCRIPT", "FLUSH"}); }
-};
-
-struct Cluster {
-  static constexpr bool kCluster = true;
-  // One cluster per test process, emptied for each test.
-  static RedisCluster& shared() {
-    static RedisCluster cluster(3, 0);
-    return cluster;
-  }
-  Cluster() {
-    for (int port : shared().primary_ports()) shared().command(port, {"FLUSHALL"});
-  }
-  RedisConfig config() const {
-    RedisConfig c;
-    c.cluster = shared().seeds();
-    return c;
-  }
-  RedisReplyPtr command(const std::vector<std::string>& args) {
-    return shared().routed(args.size() > 1 ? args[1] : std::string(), args);
-  }
-  void flush_scripts() {
-    for (int port : shared().primary_ports()) shared().command(port, {"SCRIPT", "FLUSH"});
-  }
-};
 
 template <typename Store>
 struct WriteRig {

@@ -82,4 +82,10 @@ class ApiRig : public Rig {
   int seq_ = 0;
 };
 
+// An ApiRig logging at info, for tests that read the gatekeeper's warnings: debug lines for
+// every message would only slow their many sends.
+struct LimitsRig : ApiRig {
+  LimitsRig() { opts.log_level = "info"; }
+};
+
 }  // namespace gk::test
