@@ -17,6 +17,8 @@ constexpr std::string_view kLink = "id:";
 constexpr std::string_view kLinkedEmails = "ue:";
 constexpr std::string_view kHistory = "h:";
 constexpr std::string_view kEvents = "events";
+constexpr std::string_view kAddress = "a:";
+constexpr std::string_view kTombstone = "t:";
 
 std::string join(std::string_view a, std::string_view b, std::string_view c = {}) {
   std::string out;
@@ -51,7 +53,9 @@ KeySchema::KeySchema(std::string_view prefix, bool cluster)
       user_history_(join(prefix, kHistory, kUser)),
       lead_history_(join(prefix, kHistory, kLead)),
       history_(join(prefix, kHistory)),
-      events_(join(prefix, kEvents)) {}
+      events_(join(prefix, kEvents)),
+      address_(join(prefix, kAddress)),
+      tombstone_(join(prefix, kTombstone)) {}
 
 KeySchema::KeySchema(const RedisConfig& config)
     : KeySchema(config.key_prefix, !config.cluster.empty()) {}
@@ -69,6 +73,18 @@ void KeySchema::lead(std::string& out, std::string_view bu, std::string_view ema
 void KeySchema::link(std::string& out, std::string_view bu, std::string_view email) const {
   start(out, link_, bu);
   append_normalized_email(out, email);
+}
+
+void KeySchema::address(std::string& out, std::string_view channel,
+                        std::string_view address) const {
+  out.clear();
+  out.append(address_).append(channel).push_back(':');
+  out.append(address);
+}
+
+void KeySchema::tombstone(std::string& out, std::string_view hash) const {
+  out.clear();
+  out.append(tombstone_).append(hash);
 }
 
 std::string KeySchema::linked_emails(std::string_view bu, std::string_view external_id) const {

@@ -21,6 +21,10 @@ namespace gk {
 //                  cluster <prefix>h:{<tag>}:u:... with the tag of the status hash's slot,
 //                  so one script can write the hash and its history
 //   events         <prefix>events                 stream of system events
+//   address        <prefix>a:<CHANNEL>:<address>  hash, an address suppression (PROTOCOL.md
+//                  11); the address in its stored form (common/rules/address.h)
+//   tombstone      <prefix>t:<hash>               an erased identifier's tombstone (PROTOCOL.md
+//                  13), keyed by the salted hash of the identifier
 //
 // Emails are normalised (trimmed, lower-cased) as identity requires (common/rules/
 // identity.h). A business unit that breaks the identity rules (a ':' in it would make
@@ -40,6 +44,10 @@ class KeySchema {
   // A person's change history; `lead` selects the lead form, `who` is then an email.
   std::string history(bool lead, std::string_view bu, std::string_view who) const;
   const std::string& events() const noexcept { return events_; }
+  // `channel` is the canonical channel name, `address` already in its stored form.
+  void address(std::string& out, std::string_view channel, std::string_view address) const;
+  // `hash` is the tombstone's salted identifier hash, as text.
+  void tombstone(std::string& out, std::string_view hash) const;
 
   // Each kind's prefix, the configured prefix included ("gk:u:", ...): what the scripts
   // append "<bu>:<id>" to. The history prefixes are the single-server form.
@@ -49,6 +57,8 @@ class KeySchema {
   const std::string& linked_emails_prefix() const noexcept { return linked_emails_; }
   const std::string& user_history_prefix() const noexcept { return user_history_; }
   const std::string& lead_history_prefix() const noexcept { return lead_history_; }
+  const std::string& address_prefix() const noexcept { return address_; }
+  const std::string& tombstone_prefix() const noexcept { return tombstone_; }
   // What a reader must hear invalidations for: the keys a message's decision reads (user,
   // lead, link), for client-side tracking in broadcast mode.
   std::vector<std::string> tracking_prefixes() const { return {user_, lead_, link_}; }
@@ -60,6 +70,7 @@ class KeySchema {
   std::string prefix_;
   bool cluster_;
   std::string user_, lead_, link_, linked_emails_, user_history_, lead_history_, history_, events_;
+  std::string address_, tombstone_;
 };
 
 // Throws std::invalid_argument unless `bu` follows common/rules/identity.h; for code that

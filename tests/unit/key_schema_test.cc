@@ -20,7 +20,7 @@ namespace {
 using gk::KeySchema;
 
 // The kinds as a script or a C++ file would spell them if it built keys itself.
-const std::vector<std::string> kKindLiterals = {"u:", "l:", "id:", "ue:", "h:"};
+const std::vector<std::string> kKindLiterals = {"u:", "l:", "id:", "ue:", "h:", "a:", "t:"};
 
 std::string read_file(const std::filesystem::path& path) {
   std::ifstream in(path);
@@ -44,6 +44,12 @@ TEST_CASE("keys: the schema spells the documented layout for a sample person", "
   CHECK(keys.history(false, "eu", "User-1") == "gk:h:u:eu:User-1");
   CHECK(keys.history(true, "eu", "Ann.Lee@Example.COM") == "gk:h:l:eu:ann.lee@example.com");
   CHECK(keys.events() == "gk:events");
+  keys.address(key, "SMS", "+4915112345678");
+  CHECK(key == "gk:a:SMS:+4915112345678");
+  keys.tombstone(key, "0f1e2d");
+  CHECK(key == "gk:t:0f1e2d");
+  CHECK(keys.address_prefix() == "gk:a:");
+  CHECK(keys.tombstone_prefix() == "gk:t:");
   CHECK(keys.tracking_prefixes() == std::vector<std::string>{"gk:u:", "gk:l:", "gk:id:"});
   // The prefixes the scripts build from are the keys' own beginnings.
   CHECK(keys.user_prefix() == "gk:u:");
