@@ -6,17 +6,9 @@
 
 namespace gk {
 
-namespace {
-
-PersonKey split(std::string_view stored) noexcept {
-  const std::size_t zero = stored.find('\0');
-  return {stored.substr(0, zero), stored.substr(zero + 1)};
-}
-
-}  // namespace
-
-PersonCache::StoredKey PersonCache::join(PersonKey key) {
-  StoredKey out;
+template <class Key>
+Key PersonCache::join(PersonKey key) {
+  Key out;
   out.bytes.reserve(key.bu.size() + 1 + key.id.size());
   out.bytes.insert(out.bytes.end(), key.bu.begin(), key.bu.end());
   out.bytes.push_back('\0');
@@ -26,17 +18,6 @@ PersonCache::StoredKey PersonCache::join(PersonKey key) {
 
 std::size_t PersonCache::Hash::operator()(PersonKey key) const noexcept {
   return absl::Hash<std::pair<std::string_view, std::string_view>>{}({key.bu, key.id});
-}
-
-std::size_t PersonCache::Hash::operator()(const StoredKey& stored) const noexcept {
-  return (*this)(split(stored.view()));
-}
-
-bool PersonCache::Eq::operator()(const StoredKey& key_bytes, PersonKey key) const noexcept {
-  const std::string_view stored = key_bytes.view();
-  return stored.size() == key.bu.size() + 1 + key.id.size() &&
-         stored.substr(0, key.bu.size()) == key.bu && stored[key.bu.size()] == '\0' &&
-         stored.substr(key.bu.size() + 1) == key.id;
 }
 
 const OptOutRecord* PersonCache::find_user(PersonKey key) const noexcept {
@@ -51,13 +32,32 @@ const EmailEntry* PersonCache::find_email(PersonKey key) const noexcept {
   return it == emails_.end() ? nullptr : &it->second;
 }
 
+template <class Key, class Value>
+void PersonCache::prefetch(const Table<Key, Value>& table, PersonKey key) noexcept {
+  if (table.empty()) return;
+  const auto it = table.find(ProbeKey{Hash{}(key)});
+  if (it == table.end()) return;
+  // A slot is wider than a cache line (the key bytes, then the value), and may straddle two.
+  const char* slot = reinterpret_cast<const char*>(&*it);
+  for (std::size_t at = 0; at < sizeof(*it); at += 64) __builtin_prefetch(slot + at);
+  __builtin_prefetch(slot + sizeof(*it) - 1);
+}
+
+void PersonCache::prefetch_user(PersonKey key) const noexcept {
+  prefetch(users_, key);
+}
+
+void PersonCache::prefetch_email(PersonKey key) const noexcept {
+  prefetch(emails_, key);
+}
+
 void PersonCache::put_user(PersonKey key, const OptOutRecord& record) {
   if (const auto it = users_.find(key); it != users_.end()) {
     it->second = record;
     return;
   }
   if (!make_room(nullptr)) return;
-  users_.emplace(join(key), record);
+  users_.emplace(join<UserKey>(key), record);
   ++keys_;
 }
 
@@ -73,7 +73,7 @@ EmailEntry* PersonCache::email_slot(PersonKey key, bool part_known_already) {
   }
   if (!make_room(nullptr)) return nullptr;
   ++keys_;
-  return &emails_.emplace(join(key), EmailEntry{}).first->second;
+  return &emails_.emplace(join<EmailKey>(key), EmailEntry{}).first->second;
 }
 
 void PersonCache::put_lead(PersonKey key, const OptOutRecord& record) {

@@ -42,6 +42,11 @@ class PersonCache {
 
   const OptOutRecord* find_user(PersonKey key) const noexcept;
   const EmailEntry* find_email(PersonKey key) const noexcept;
+  // Starts loading the slot a later find_user / find_email for `key` will read, so that a
+  // loop can overlap that memory access with other work: the tables are far larger than the
+  // CPU's caches, and a probe's cost is mostly the wait for the slot.
+  void prefetch_user(PersonKey key) const noexcept;
+  void prefetch_email(PersonKey key) const noexcept;
 
   void put_user(PersonKey key, const OptOutRecord& record);
   void put_lead(PersonKey key, const OptOutRecord& record);
@@ -61,31 +66,71 @@ class PersonCache {
  private:
   // A stored key is "<bu>\0<id>": a business unit holds no control character, so the split
   // is unambiguous. Lookups by PersonKey hash and compare the same two parts. The bytes sit
-  // in the table's slot (up to 40 of them, which fits an email and its business unit), so
-  // a probe touches one cache line where a std::string key would chase a pointer.
+  // in the table's slot, so a probe touches the slot alone where a std::string key would
+  // chase a pointer: up to 40 bytes for a user (a business unit and an external id), 56 for
+  // an email (a business unit and an address; a longer one spills to the heap and costs one
+  // more memory access per probe).
+  template <std::size_t N>
   struct StoredKey {
-    absl::InlinedVector<char, 40> bytes;
+    absl::InlinedVector<char, N> bytes;
     std::string_view view() const noexcept { return {bytes.data(), bytes.size()}; }
   };
+  using UserKey = StoredKey<40>;
+  using EmailKey = StoredKey<56>;
+  // A probe by hash alone: it matches the first slot whose control byte fits the hash,
+  // without reading the slot, which is what prefetching needs (a wrong guess only wastes the
+  // prefetch).
+  struct ProbeKey {
+    std::size_t hash;
+  };
+  static PersonKey split(std::string_view stored) noexcept {
+    const std::size_t zero = stored.find('\0');
+    return {stored.substr(0, zero), stored.substr(zero + 1)};
+  }
   struct Hash {
     using is_transparent = void;
+    std::size_t operator()(ProbeKey probe) const noexcept { return probe.hash; }
     std::size_t operator()(PersonKey key) const noexcept;
-    std::size_t operator()(const StoredKey& stored) const noexcept;
+    template <std::size_t N>
+    std::size_t operator()(const StoredKey<N>& stored) const noexcept {
+      return (*this)(split(stored.view()));
+    }
   };
   struct Eq {
     using is_transparent = void;
-    bool operator()(const StoredKey& stored, PersonKey key) const noexcept;
-    bool operator()(PersonKey key, const StoredKey& stored) const noexcept {
-      return (*this)(stored, key);
+    static bool same(std::string_view stored, PersonKey key) noexcept {
+      return stored.size() == key.bu.size() + 1 + key.id.size() &&
+             stored.substr(0, key.bu.size()) == key.bu && stored[key.bu.size()] == '\0' &&
+             stored.substr(key.bu.size() + 1) == key.id;
     }
-    bool operator()(const StoredKey& a, const StoredKey& b) const noexcept {
+    template <std::size_t N>
+    bool operator()(const StoredKey<N>& stored, PersonKey key) const noexcept {
+      return same(stored.view(), key);
+    }
+    template <std::size_t N>
+    bool operator()(PersonKey key, const StoredKey<N>& stored) const noexcept {
+      return same(stored.view(), key);
+    }
+    template <std::size_t N>
+    bool operator()(const StoredKey<N>& a, const StoredKey<N>& b) const noexcept {
       return a.view() == b.view();
     }
+    template <std::size_t N>
+    bool operator()(const StoredKey<N>&, ProbeKey) const noexcept {
+      return true;
+    }
+    template <std::size_t N>
+    bool operator()(ProbeKey, const StoredKey<N>&) const noexcept {
+      return true;
+    }
   };
-  template <class Value>
-  using Table = absl::flat_hash_map<StoredKey, Value, Hash, Eq>;
+  template <class Key, class Value>
+  using Table = absl::flat_hash_map<Key, Value, Hash, Eq>;
 
-  static StoredKey join(PersonKey key);
+  template <class Key>
+  static Key join(PersonKey key);
+  template <class Key, class Value>
+  static void prefetch(const Table<Key, Value>& table, PersonKey key) noexcept;
 
   // The entry a new part of `key` goes into, room made for it; null when none can be made.
   EmailEntry* email_slot(PersonKey key, bool part_known_already);
@@ -93,8 +138,8 @@ class PersonCache {
   bool make_room(const EmailEntry* keep);
   void evict_to(std::size_t target, const EmailEntry* keep);
 
-  Table<OptOutRecord> users_;
-  Table<EmailEntry> emails_;
+  Table<UserKey, OptOutRecord> users_;
+  Table<EmailKey, EmailEntry> emails_;
   std::size_t keys_ = 0;
   std::size_t max_entries_;
   std::uint64_t evictions_ = 0;

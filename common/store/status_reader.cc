@@ -36,6 +36,15 @@ const std::string* StatusReader::find_link(PersonKey key) const noexcept {
   return nullptr;
 }
 
+void StatusReader::prefetch(const PersonRef& person) {
+  if (!person.user_id.empty()) cache_.prefetch_user({person.bu, person.user_id});
+  if (!person.email.empty()) {
+    prefetch_email_.clear();
+    append_normalized_email(prefetch_email_, person.email);
+    cache_.prefetch_email({person.bu, prefetch_email_});
+  }
+}
+
 bool StatusReader::resolve(const PersonRef& person, OptOutRecord& out) {
   out = OptOutRecord{};
   if (!person.user_id.empty()) {

@@ -66,6 +66,8 @@ class StatusReader {
 
   // The merged status of everything `person` names, if every record is known locally.
   bool resolve(const PersonRef& person, OptOutRecord& out);
+  // Starts loading the cache slots resolve(person) will read; see PersonCache::prefetch_user.
+  void prefetch(const PersonRef& person);
   // Notes what `person` needs that is not known locally, for the next fetch().
   void want(const PersonRef& person);
   bool has_wanted() const noexcept { return !wanted_.empty(); }
@@ -133,6 +135,7 @@ class StatusReader {
   std::unordered_set<std::string> wanted_keys_;
   std::string key_;    // reused Redis key buffer for misses
   std::string email_;  // the normalised email of the person being resolved, reused
+  std::string prefetch_email_;
   Stats stats_;
 };
 

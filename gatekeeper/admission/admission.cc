@@ -4,16 +4,19 @@ namespace gk {
 
 void AdmissionStep::configure(std::size_t max_header_bytes, std::size_t max_frames,
                               bool forward_transactional) {
+  ++generation_;
   decoder_.set_max_bytes(max_header_bytes);
   max_frames_ = max_frames;
   forward_transactional_ = forward_transactional;
 }
 
-Admission AdmissionStep::screen(const PendingMessage& p) {
+Admission AdmissionStep::screen(PendingMessage& p) {
   Admission a;
-  header_ = MessageHeader{};
-  const MessageHeader& h = header_;
-  const HeaderStatus status = decoder_.decode(p.frames[0].data(), p.frames[0].size(), header_);
+  p.screened_in = 0;
+  p.header = MessageHeader{};
+  const MessageHeader& h = p.header;
+  ++decodes_;
+  const HeaderStatus status = decoder_.decode(p.frames[0].data(), p.frames[0].size(), p.header);
   a.decision = Decision{h.id, h.channel, Action::kReject, Reason::kMalformed, {}, {}};
   if (status != HeaderStatus::kOk) {
     a.decision.detail = decoder_.detail(status);
@@ -30,34 +33,38 @@ Admission AdmissionStep::screen(const PendingMessage& p) {
   }
   a.channel = *channel;
   a.decision.channel = channels_.name(*channel);
-  input_ = DecisionInput{};
-  input_.channel_known = true;
-  input_.channel_index = *channel;
-  input_.require_address = channels_.config(*channel).require_address;
-  input_.has_address = h.has_address();
-  input_.realtime_transactional = h.realtime_transactional();
-  input_.forward_transactional_without_status = forward_transactional_;
+  DecisionInput& in = p.input;
+  in = DecisionInput{};
+  in.channel_known = true;
+  in.channel_index = *channel;
+  in.require_address = channels_.config(*channel).require_address;
+  in.has_address = h.has_address();
+  in.realtime_transactional = h.realtime_transactional();
+  in.forward_transactional_without_status = forward_transactional_;
   if (h.has_topic) {
-    input_.has_topic = true;
+    in.has_topic = true;
     const TopicRegistry& topics = channels_.topics();
     if (const auto t = topics.find(h.topic); t && topics.allowed_on(*t, *channel)) {
-      input_.topic_known = true;
-      input_.topic_index = *t;
-      input_.topic_default = topics.at(*t).policy;
+      in.topic_known = true;
+      in.topic_index = *t;
+      in.topic_default = topics.at(*t).policy;
     } else {
       // Rejected on its face: no lookup needed.
       a.decision.reason = Reason::kUnknownTopic;
       return a;
     }
   }
+  p.channel = *channel;
+  p.screened_in = generation_;
   a.kind = Admission::Kind::kNeedsFetch;
   return a;
 }
 
-Admission AdmissionStep::decide_with(const OptOutRecord* status, std::size_t channel) {
-  input_.status = status;
-  const Verdict v = decide(input_);
-  input_.status = nullptr;  // `status` lives on the caller's stack
+Admission AdmissionStep::decide_with(PendingMessage& p, const OptOutRecord* status) {
+  p.input.status = status;
+  const Verdict v = decide(p.input);
+  p.input.status = nullptr;  // `status` lives on the caller's stack
+  const std::size_t channel = p.channel;
   Admission a;
   a.channel = channel;
   if (v.action == Action::kForward) {
@@ -65,13 +72,16 @@ Admission AdmissionStep::decide_with(const OptOutRecord* status, std::size_t cha
     return a;
   }
   const std::string_view topic =
-      input_.topic_known ? std::string_view(channels_.topics().at(input_.topic_index).name)
-                         : std::string_view();
-  a.decision = Decision{header_.id, channels_.name(channel), v.action, v.reason, {}, topic};
+      p.input.topic_known ? std::string_view(channels_.topics().at(p.input.topic_index).name)
+                          : std::string_view();
+  a.decision = Decision{p.header.id, channels_.name(channel), v.action, v.reason, {}, topic};
   return a;
 }
 
 Decision AdmissionStep::give_up(const PendingMessage& p, Reason reason, std::string_view detail) {
+  if (screened(p)) {
+    return Decision{p.header.id, channels_.name(p.channel), Action::kReject, reason, detail, {}};
+  }
   header_ = MessageHeader{};
   (void)decoder_.decode(p.frames[0].data(), p.frames[0].size(), header_);
   const auto channel = channels_.find_routable(header_.channel);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
 
 #include "common/protocol/header.h"
@@ -24,6 +25,11 @@ struct Admission {
   std::size_t channel = 0;
   Decision decision;
 };
+
+// Who a screened message is for.
+inline PersonRef person_of(const PendingMessage& p) noexcept {
+  return {p.header.bu, p.header.user_id, p.header.email};
+}
 
 // How the status source may be asked for a message.
 enum class StoreAccess {
@@ -49,43 +55,53 @@ class AdmissionStep {
   // Applies reloaded settings (the channel registry is the caller's, updated in place).
   void configure(std::size_t max_header_bytes, std::size_t max_frames, bool forward_transactional);
 
+  // Decode, frame count, channel, topic: a final answer, or kNeedsFetch when the message
+  // needs its person's status (p.header, p.input and p.channel are then filled and kept, and
+  // later calls do not decode it again).
+  Admission screen(PendingMessage& p);
+
   template <StatusSource Source>
-  Admission admit(const PendingMessage& p, Source& source, StoreAccess access);
+  Admission admit(PendingMessage& p, Source& source, StoreAccess access);
+
+  // Headers decoded so far: each message's once, unless settings were reloaded meanwhile.
+  std::size_t decodes() const noexcept { return decodes_; }
+  bool screened(const PendingMessage& p) const noexcept { return p.screened_in == generation_; }
 
   // The header again, for a held message that gives up: id and channel as far as they can be
   // read, the channel by its canonical name when it is routable.
   Decision give_up(const PendingMessage& p, Reason reason, std::string_view detail);
 
  private:
-  // Decode, frame count, channel, topic: a final answer, or kNeedsFetch to mean "needs the
-  // status"; fills header_ and input_.
-  Admission screen(const PendingMessage& p);
   // The rules over the screened message, with `status` (nullptr: none could be read).
-  Admission decide_with(const OptOutRecord* status, std::size_t channel);
+  Admission decide_with(PendingMessage& p, const OptOutRecord* status);
 
   const ChannelRegistry& channels_;
   HeaderDecoder decoder_;
   std::size_t max_frames_;
   bool forward_transactional_;
-  MessageHeader header_;
-  DecisionInput input_;
+  MessageHeader header_;  // give_up()'s scratch, for a message never screened
+  std::size_t decodes_ = 0;
+  std::uint64_t generation_ = 1;  // bumped by configure(): what was screened before is stale
 };
 
 template <StatusSource Source>
-Admission AdmissionStep::admit(const PendingMessage& p, Source& source, StoreAccess access) {
-  Admission a = screen(p);
-  if (a.kind != Admission::Kind::kNeedsFetch) return a;
+Admission AdmissionStep::admit(PendingMessage& p, Source& source, StoreAccess access) {
+  Admission a;
+  if (!screened(p)) {
+    a = screen(p);
+    if (a.kind != Admission::Kind::kNeedsFetch) return a;
+  }
+  a.kind = Admission::Kind::kNeedsFetch;
+  a.channel = p.channel;
   if (access == StoreAccess::kBlocked) {
     // Behind what is already held, only the exempt kind may go ahead.
-    if (input_.realtime_transactional && forward_transactional_) {
-      return decide_with(nullptr, a.channel);
-    }
+    if (p.input.realtime_transactional && forward_transactional_) return decide_with(p, nullptr);
     a.kind = Admission::Kind::kHold;
     return a;
   }
-  const PersonRef person{header_.bu, header_.user_id, header_.email};
+  const PersonRef person = person_of(p);
   OptOutRecord status;
-  if (source.resolve(person, status)) return decide_with(&status, a.channel);
+  if (source.resolve(person, status)) return decide_with(p, &status);
   if (access == StoreAccess::kFetched) {
     // Resolved keys can only be missing if the store failed mid-way.
     a.kind = Admission::Kind::kHold;

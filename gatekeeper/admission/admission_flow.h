@@ -49,7 +49,7 @@ class AdmissionFlow {
               forwards_transactional(config)),
         held_(config.on_store_unavailable.hold_max_messages),
         backlog_(channels.routable_count(), backlog_limit(config)) {
-    slots_.resize(config.ingress.batch_size);
+    slots_.resize(config.ingress.batch_size + 1);  // + 1: the message read ahead
   }
 
   // Applies the reloadable settings of the config given at construction, which the caller
@@ -57,7 +57,7 @@ class AdmissionFlow {
   void configure() {
     const auto& in = config_.ingress;
     step_.configure(in.max_header_bytes, in.max_frames, forwards_transactional(config_));
-    if (slots_.size() < in.batch_size) slots_.resize(in.batch_size);
+    if (slots_.size() < in.batch_size + 1) slots_.resize(in.batch_size + 1);
     held_.set_max_messages(config_.on_store_unavailable.hold_max_messages);
     backlog_.set_limit(backlog_limit(config_));
   }
@@ -66,20 +66,63 @@ class AdmissionFlow {
   // waiting) and admits them. A hit leaves at once; only misses wait for the batch's one
   // round trip. A person's later messages miss on the same keys, so they queue behind the
   // first: order holds.
+  //
+  // The person cache is far larger than the CPU's caches, so a lookup mostly waits for
+  // memory. The loop therefore reads one message ahead: it takes and screens message i+1 and
+  // asks the source to prefetch that person's entries before it looks up message i, whose
+  // entries were prefetched a step earlier. It reads ahead only while admitting message i
+  // cannot pause the intake (no channel backlog within one message of its limit), so a
+  // pause still stops the batch exactly where it did.
   template <class Receive>
   void take_batch(Receive&& receive) {
     const TimePoint now = clock_.now();
     const StoreAccess access =
         (!source_.connected() || !held_.empty()) ? StoreAccess::kBlocked : StoreAccess::kAsk;
-    std::size_t parked = 0;
-    for (std::size_t taken = 0; taken < config_.ingress.batch_size && !backlog_.intake_paused();
-         ++taken) {
-      PendingMessage& p = slots_[parked];
-      p.frames.clear();
-      if (!receive(p.frames)) break;
-      stats_.received.add();
-      p.received = now;
-      if (admit(p, access)) ++parked;
+    const bool prefetch = access == StoreAccess::kAsk;
+    std::size_t parked = 0;  // slots_[0, parked) wait for the fetch
+    bool ahead = false;      // slots_[parked] is screened, not yet admitted
+    std::size_t taken = 0;
+    bool ingress_empty = false;
+    while (true) {
+      const bool may_take = !ingress_empty && taken < config_.ingress.batch_size &&
+                            !backlog_.intake_paused();
+      bool took = false;
+      if (may_take && (!ahead || backlog_.push_cannot_pause())) {
+        PendingMessage& p = slots_[parked + (ahead ? 1 : 0)];
+        p.frames.clear();
+        p.screened_in = 0;
+        if (receive(p.frames)) {
+          ++taken;
+          stats_.received.add();
+          p.received = now;
+          took = true;
+        } else {
+          ingress_empty = true;
+        }
+      }
+      PendingMessage* next = took ? &slots_[parked + (ahead ? 1 : 0)] : nullptr;
+      Admission screened;
+      if (next != nullptr) {
+        screened = step_.screen(*next);
+        if (screened.kind == Admission::Kind::kNeedsFetch && prefetch) {
+          source_.prefetch(person_of(*next));
+        }
+      }
+      if (ahead) {
+        if (admit(slots_[parked], access)) ++parked;
+      }
+      ahead = false;
+      if (next != nullptr) {
+        if (screened.kind == Admission::Kind::kNeedsFetch) {
+          // Move it to slots_[parked] unless it is there already (its predecessor was parked).
+          if (next != &slots_[parked]) std::swap(*next, slots_[parked]);
+          ahead = true;
+        } else {
+          act_on(screened, *next);  // after its predecessor: decisions keep arrival order
+        }
+      }
+      // Not reading ahead this time (a backlog is nearly full) still takes the next one.
+      if (!ahead && !took && !(may_take && !ingress_empty)) break;
     }
     if (parked > 0) resolve_parked(slots_, parked, false);
     source_.end_batch();
@@ -139,6 +182,7 @@ class AdmissionFlow {
 
   bool paused() const noexcept { return backlog_.intake_paused(); }
   std::size_t held() const noexcept { return held_.size(); }
+  std::size_t decodes() const noexcept { return step_.decodes(); }
   std::size_t backlog_total() const noexcept { return backlog_.total(); }
   std::size_t backlog_waiting(std::size_t channel) const noexcept {
     return backlog_.waiting(channel);
@@ -154,7 +198,11 @@ class AdmissionFlow {
 
   // Acts on the admission of `p`; true when it waits for the batch's fetch.
   bool admit(PendingMessage& p, StoreAccess access) {
-    const Admission a = step_.admit(p, source_, access);
+    return act_on(step_.admit(p, source_, access), p);
+  }
+
+  // Acts on an admission of `p` that is final, or held; true when it waits for the fetch.
+  bool act_on(const Admission& a, PendingMessage& p) {
     switch (a.kind) {
       case Admission::Kind::kNeedsFetch:
         return true;

@@ -23,6 +23,13 @@ bool ChannelBacklog::resume_if_room() noexcept {
   return true;
 }
 
+bool ChannelBacklog::push_cannot_pause() const noexcept {
+  for (const auto& w : waiting_) {
+    if (w.size() + 2 > limit_) return false;
+  }
+  return true;
+}
+
 std::size_t ChannelBacklog::total() const noexcept {
   std::size_t n = 0;
   for (const auto& w : waiting_) n += w.size();

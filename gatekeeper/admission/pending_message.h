@@ -1,9 +1,14 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <vector>
 
 #include <zmq.hpp>
+
+#include "common/protocol/header.h"
+#include "common/rules/decide.h"
 
 namespace gk {
 
@@ -12,6 +17,17 @@ namespace gk {
 struct PendingMessage {
   std::vector<zmq::message_t> frames;
   std::chrono::steady_clock::time_point received;
+
+  // What the admission step read from the header, kept once it knows the message needs a
+  // status, so that a message that waits (parked for a fetch, held for the store) is not
+  // decoded again. The views point into frames[0], whose bytes stay where they are when the
+  // message moves (the vector's buffer moves, not its elements). `screened_in` is the
+  // step's settings generation it was read under (0: not read; a reload reads it again);
+  // whoever refills `frames` resets it.
+  std::uint64_t screened_in = 0;
+  MessageHeader header;
+  DecisionInput input;
+  std::size_t channel = 0;
 };
 
 }  // namespace gk

@@ -20,6 +20,8 @@ concept StatusSource = requires(S& s, const PersonRef& person, OptOutRecord& out
   { s.connected() } -> std::convertible_to<bool>;
   // The merged status of everything `person` names, if it is known without a round trip.
   { s.resolve(person, out) } -> std::convertible_to<bool>;
+  // A hint that resolve(person) follows soon: start loading what it will read.
+  s.prefetch(person);
   // Notes what `person` needs for the next fetch().
   s.want(person);
   // Fetches everything wanted; an error on a store failure, after which connected() is false.

@@ -29,6 +29,7 @@ class FakeStatusSource {
 
   bool connected() const noexcept { return connected_; }
   bool resolve(const PersonRef& person, OptOutRecord& out);
+  void prefetch(const PersonRef&) noexcept { ++prefetches_; }
   void want(const PersonRef& person);
   Status fetch();
   void end_batch() noexcept { ++batches_; }
@@ -37,6 +38,7 @@ class FakeStatusSource {
   std::size_t failed_fetches() const noexcept { return failed_fetches_; }
   std::size_t batches() const noexcept { return batches_; }
   std::size_t resolved() const noexcept { return resolved_; }
+  std::size_t prefetches() const noexcept { return prefetches_; }
 
  private:
   std::map<std::string, OptOutRecord> statuses_;
@@ -48,6 +50,7 @@ class FakeStatusSource {
   std::size_t failed_fetches_ = 0;
   std::size_t batches_ = 0;
   std::size_t resolved_ = 0;
+  std::size_t prefetches_ = 0;
 };
 
 }  // namespace gk::test
