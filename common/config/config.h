@@ -85,7 +85,8 @@ struct LogConfig {
 
 struct CacheConfig {
   bool enabled = true;
-  std::size_t max_entries = 10000000;
+  std::size_t max_entries = 100000000;  // Redis keys; the memory bound is the one that binds
+  std::size_t max_memory_mb = 2048;     // the tables' memory, MiB; about 5 million people
 };
 
 enum class TransactionalPolicy { kForward, kHold };

@@ -19,6 +19,7 @@ inline constexpr std::int64_t kMaxTimeoutMs = 600000;       // ten minutes: long
 inline constexpr std::int64_t kMaxHighWater = 10000000;     // ZeroMQ HWM; 0 (unbounded) refused
 inline constexpr std::int64_t kMaxQueueEntries = 10000000;  // held messages
 inline constexpr std::int64_t kMaxCacheEntries = 100000000;
+inline constexpr std::int64_t kMaxCacheMemoryMb = 1048576;  // 1 TiB
 inline constexpr std::int64_t kMaxStreamLength = 1000000000;
 inline constexpr std::int64_t kMaxFutureMs = 86400000;  // a day
 // Every status write for a user walks its linked emails inside Redis: 10000 is already

@@ -171,6 +171,8 @@ const Setting kSettings[] = {
      .doc = "without it every message is looked up in Redis"},
     {GK_KEY(cache.max_entries), .reload = kLive, .kind = kInteger, .min = 1,
      .max = kMaxCacheEntries, .doc = "upper bound on cached records"},
+    {GK_KEY(cache.max_memory_mb), .reload = kLive, .kind = kInteger, .min = 1,
+     .max = kMaxCacheMemoryMb, .doc = "upper bound on the cache's memory"},
 
     {GK_KEY(on_store_unavailable.transactional), .reload = kLive, .kind = kOneOf,
      .allowed = kPolicies, .doc = "realtime transactional messages: sent unchecked, or held"},

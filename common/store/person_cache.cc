@@ -2,6 +2,7 @@
 
 #include <absl/hash/hash.h>
 
+#include <type_traits>
 #include <utility>
 
 namespace gk {
@@ -57,6 +58,7 @@ void PersonCache::put_user(PersonKey key, const OptOutRecord& record) {
     return;
   }
   if (!make_room(nullptr)) return;
+  bound_growth(users_, nullptr);
   users_.emplace(join<UserKey>(key), record);
   ++keys_;
 }
@@ -72,6 +74,7 @@ EmailEntry* PersonCache::email_slot(PersonKey key, bool part_known_already) {
     return &it->second;
   }
   if (!make_room(nullptr)) return nullptr;
+  bound_growth(emails_, nullptr);
   ++keys_;
   return &emails_.emplace(join<EmailKey>(key), EmailEntry{}).first->second;
 }
@@ -126,6 +129,34 @@ void PersonCache::clear() noexcept {
 void PersonCache::set_max_entries(std::size_t max_entries) {
   max_entries_ = max_entries;
   evict_to(max_entries_, nullptr);
+}
+
+std::size_t PersonCache::bytes() const noexcept {
+  return users_.capacity() * slot_bytes(users_) + emails_.capacity() * slot_bytes(emails_);
+}
+
+template <class Key, class Value>
+void PersonCache::bound_growth(Table<Key, Value>& table, const EmailEntry* keep) {
+  if (max_bytes_ == 0) return;
+  const std::size_t capacity = table.capacity();
+  // Below 25/32 of its capacity a table that runs out of free slots rehashes in place rather
+  // than doubling (absl's rule), so an insert there never grows it. Small tables do not count.
+  if (capacity < 64 || (table.size() + 1) * 32 <= capacity * 25) return;
+  if (bytes() + (capacity + 1) * slot_bytes(table) <= max_bytes_) return;  // room to double
+  const std::size_t target = capacity * 23 / 32;
+  for (auto it = table.begin(); it != table.end() && table.size() > target;) {
+    std::size_t n = 1;
+    if constexpr (std::is_same_v<Value, EmailEntry>) {
+      if (&it->second == keep) {
+        ++it;
+        continue;
+      }
+      n = (it->second.lead_known ? 1 : 0) + (it->second.link_known ? 1 : 0);
+    }
+    table.erase(it++);
+    keys_ -= n;
+    evictions_ += n;
+  }
 }
 
 bool PersonCache::make_room(const EmailEntry* keep) {

@@ -34,11 +34,14 @@ struct EmailEntry {
 // parts, never from a built Redis key. Absent records are cached too (most people never opt
 // out). Kept correct by invalidations, not TTLs. Single-threaded: owned by the message loop.
 //
-// max_entries bounds the Redis keys known (a user record, a lead record, a link), the unit
-// of the cache.max_entries setting.
+// Two bounds: max_entries counts the Redis keys known (a user record, a lead record, a link;
+// cache.max_entries), max_bytes the memory of the tables' slot arrays (cache.max_memory_mb;
+// 0: unbounded). A table grows by doubling, so the memory bound is kept by not letting a
+// table double past it: once it would, new entries take the place of evicted ones.
 class PersonCache {
  public:
-  explicit PersonCache(std::size_t max_entries) : max_entries_(max_entries) {}
+  explicit PersonCache(std::size_t max_entries, std::size_t max_bytes = 0)
+      : max_entries_(max_entries), max_bytes_(max_bytes) {}
 
   const OptOutRecord* find_user(PersonKey key) const noexcept;
   const EmailEntry* find_email(PersonKey key) const noexcept;
@@ -61,6 +64,11 @@ class PersonCache {
   std::size_t max_entries() const noexcept { return max_entries_; }
   // A smaller bound evicts down to it at once.
   void set_max_entries(std::size_t max_entries);
+  // The tables' slot arrays (keys longer than a slot holds add their heap bytes on top).
+  std::size_t bytes() const noexcept;
+  std::size_t max_bytes() const noexcept { return max_bytes_; }
+  // A smaller bound applies as the tables fill: memory already allocated stays until clear().
+  void set_max_bytes(std::size_t max_bytes) noexcept { max_bytes_ = max_bytes; }
   std::uint64_t evictions() const noexcept { return evictions_; }
 
  private:
@@ -137,11 +145,20 @@ class PersonCache {
   // Makes room for one more key; `keep` (the entry being written) is never the victim.
   bool make_room(const EmailEntry* keep);
   void evict_to(std::size_t target, const EmailEntry* keep);
+  // Before a new entry enters `table`: when the insert could make it double past max_bytes,
+  // evicts some of its entries, so that the table reuses their slots in place instead.
+  template <class Key, class Value>
+  void bound_growth(Table<Key, Value>& table, const EmailEntry* keep);
+  template <class Key, class Value>
+  static std::size_t slot_bytes(const Table<Key, Value>&) noexcept {
+    return sizeof(typename Table<Key, Value>::value_type) + 1;  // + its control byte
+  }
 
   Table<UserKey, OptOutRecord> users_;
   Table<EmailKey, EmailEntry> emails_;
   std::size_t keys_ = 0;
   std::size_t max_entries_;
+  std::size_t max_bytes_;
   std::uint64_t evictions_ = 0;
 };
 

@@ -12,7 +12,7 @@ StatusReader::StatusReader(const RedisConfig& redis, const CacheConfig& cache,
       keys_(redis),
       cache_enabled_(cache.enabled),
       channels_(channels),
-      cache_(cache.enabled ? cache.max_entries : 0),
+      cache_(cache.enabled ? cache.max_entries : 0, cache.max_memory_mb << 20),
       batch_(std::numeric_limits<std::size_t>::max()) {}
 
 const OptOutRecord* StatusReader::find_user(PersonKey key) const noexcept {

@@ -85,8 +85,10 @@ class StatusReader {
 
   const Stats& stats() const noexcept { return stats_; }
   const PersonCache& cache() const noexcept { return cache_; }
-  void set_cache_max_entries(std::size_t n) {
-    if (cache_enabled_) cache_.set_max_entries(n);
+  void set_cache_limits(const CacheConfig& cache) {
+    if (!cache_enabled_) return;
+    cache_.set_max_bytes(cache.max_memory_mb << 20);
+    cache_.set_max_entries(cache.max_entries);
   }
 
  private:

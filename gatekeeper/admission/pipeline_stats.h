@@ -35,12 +35,13 @@ enum class StatKind { kCounter, kGauge };
     "Status lookups answered by the in-process cache.")                                         \
   X(cache_misses, kCounter, "gk_cache_misses_total", "Status lookups that needed Redis.")       \
   X(cache_entries, kGauge, "gk_cache_entries", "Redis keys held in the in-process cache.")      \
+  X(cache_bytes, kGauge, "gk_cache_bytes", "Memory of the in-process cache's tables.")         \
   X(cache_invalidations, kCounter, "gk_cache_invalidations_total",                              \
     "Keys evicted by Redis invalidation messages.")                                             \
   X(cache_flushes, kCounter, "gk_cache_flushes_total",                                          \
     "Whole-cache clears (invalidation link lost, FLUSHALL).")                                   \
   X(cache_evictions, kCounter, "gk_cache_evictions_total",                                      \
-    "Records dropped to stay within cache.max_entries.")                                        \
+    "Records dropped to stay within cache.max_entries or cache.max_memory_mb.")                                        \
   X(redis_fetch_rounds, kCounter, "gk_redis_fetch_rounds_total", "Pipelined Redis lookup rounds.") \
   X(redis_keys_fetched, kCounter, "gk_redis_keys_fetched_total",                                \
     "Redis keys read by cache-miss lookups.")                                                   \

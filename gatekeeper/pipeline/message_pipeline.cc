@@ -154,7 +154,7 @@ void MessagePipeline::apply_reload() {
   config_ = *next;
   channels_ = ChannelRegistry(config_.channels, config_.topics);
   flow_.configure();
-  reader_.set_cache_max_entries(config_.cache.max_entries);
+  reader_.set_cache_limits(config_.cache);
   store_.publish_stats();
   spdlog::info("message loop: reloaded settings applied");
 }

@@ -66,6 +66,7 @@ void StoreLink::on_failure(const std::string& error) {
 void StoreLink::publish_stats() {
   const auto& rs = reader_.stats();
   stats_.cache_entries.set(reader_.cache().size());
+  stats_.cache_bytes.set(reader_.cache().bytes());
   stats_.cache_hits.set(rs.hits);
   stats_.cache_misses.set(rs.misses);
   stats_.cache_invalidations.set(rs.invalidations);

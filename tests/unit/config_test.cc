@@ -775,6 +775,7 @@ TEST_CASE("config: the shipped config files parse without errors", "[config]") {
     CHECK(c.http.max_body_bytes == d.http.max_body_bytes);
     CHECK(c.http.auth_tokens_env == d.http.auth_tokens_env);
     CHECK(c.cache.max_entries == d.cache.max_entries);
+    CHECK(c.cache.max_memory_mb == d.cache.max_memory_mb);
     CHECK(c.on_store_unavailable.retry_max_ms == d.on_store_unavailable.retry_max_ms);
   }
   SECTION("config/demo.toml uses the demo ports") {

@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -177,6 +179,40 @@ TEST_CASE("cache: a large cache evicts in bulk and stays within its bound", "[ca
   }
   CHECK(cache.size() + cache.evictions() == 20000);
   CHECK(cache.find_user({"bu", "u-19999"}) != nullptr);
+}
+
+TEST_CASE("cache: the memory bound stops a table doubling, and new people take evicted slots",
+          "[cache]") {
+  constexpr std::size_t kBound = 4u << 20;  // 4 MiB
+  PersonCache cache(100'000'000, kBound);
+  CHECK(cache.max_bytes() == kBound);
+  std::size_t peak = 0;
+  constexpr int kPeople = 200'000;  // far more than 4 MiB of slots hold
+  for (int i = 0; i < kPeople; ++i) {
+    const std::string id = "u-" + std::to_string(i);
+    const std::string email = id + "@example.com";
+    cache.put_user({"bu", id}, OptOutRecord{});
+    cache.put_lead({"bu", email}, OptOutRecord{});
+    cache.put_link({"bu", email}, "");
+    peak = std::max(peak, cache.bytes());
+    // What was just written is there: the caller is about to use it.
+    REQUIRE(cache.find_user({"bu", id}) != nullptr);
+    REQUIRE(cache.find_email({"bu", email}) != nullptr);
+  }
+  INFO("peak " << peak << " bytes, " << cache.size() << " keys held");
+  CHECK(peak <= kBound);
+  // It kept filling what it had: at least half the bound's worth of slots in use, and every
+  // person not held was counted as evicted.
+  CHECK(cache.bytes() > kBound / 2);
+  CHECK(cache.size() + cache.evictions() == 3u * kPeople);
+  CHECK(cache.evictions() > 0);
+
+  SECTION("unbounded, the same people take more than the bound") {
+    PersonCache unbounded(100'000'000, 0);
+    for (int i = 0; i < kPeople; ++i) unbounded.put_user({"bu", "u-" + std::to_string(i)}, {});
+    CHECK(unbounded.evictions() == 0);
+    CHECK(unbounded.bytes() > kBound);
+  }
 }
 
 TEST_CASE("cache: max_entries 0 caches nothing", "[cache]") {
