@@ -131,6 +131,12 @@ void PersonCache::set_max_entries(std::size_t max_entries) {
   evict_to(max_entries_, nullptr);
 }
 
+bool PersonCache::can_take(std::size_t n) const noexcept {
+  if (keys_ > max_entries_ || max_entries_ - keys_ < n) return false;
+  if (max_bytes_ == 0) return true;
+  return bytes() + growth_bytes(users_, n) + growth_bytes(emails_, n) <= max_bytes_;
+}
+
 std::size_t PersonCache::bytes() const noexcept {
   return users_.capacity() * slot_bytes(users_) + emails_.capacity() * slot_bytes(emails_);
 }

@@ -64,6 +64,8 @@ class PersonCache {
   std::size_t max_entries() const noexcept { return max_entries_; }
   // A smaller bound evicts down to it at once.
   void set_max_entries(std::size_t max_entries);
+  // Whether `n` more keys (in either table) fit without evicting anything.
+  bool can_take(std::size_t n) const noexcept;
   // The tables' slot arrays (keys longer than a slot holds add their heap bytes on top).
   std::size_t bytes() const noexcept;
   std::size_t max_bytes() const noexcept { return max_bytes_; }
@@ -149,6 +151,16 @@ class PersonCache {
   // evicts some of its entries, so that the table reuses their slots in place instead.
   template <class Key, class Value>
   void bound_growth(Table<Key, Value>& table, const EmailEntry* keep);
+  // What `table` would allocate to hold `n` more entries without evicting (bound_growth's
+  // rule, assuming every doubling is needed).
+  template <class Key, class Value>
+  static std::size_t growth_bytes(const Table<Key, Value>& table, std::size_t n) noexcept {
+    std::size_t extra = 0;
+    for (std::size_t c = table.capacity(); (table.size() + n) * 32 > c * 25; c = c * 2 + 1) {
+      extra += (c + 1) * slot_bytes(table);
+    }
+    return extra;
+  }
   template <class Key, class Value>
   static std::size_t slot_bytes(const Table<Key, Value>&) noexcept {
     return sizeof(typename Table<Key, Value>::value_type) + 1;  // + its control byte

@@ -92,9 +92,11 @@ void StatusReader::want_part(Part part, std::string_view bu, std::string_view id
       keys_.link(key_, bu, id);
       break;
   }
-  auto [it, inserted] = wanted_keys_.emplace(key_);
-  if (!inserted) return;
-  wanted_.push_back({key_, std::string(bu), std::string(id), part});
+  if (wanted_keys_.contains(key_)) return;
+  // The key ends in "<bu>:<id>" (want's emails come normalised, as the key spells them).
+  wanted_.push_back(
+      {key_, static_cast<std::uint32_t>(bu.size()), static_cast<std::uint32_t>(id.size()), part});
+  wanted_keys_.insert(wanted_.back().key);
 }
 
 void StatusReader::want(const PersonRef& person) {
@@ -113,12 +115,16 @@ void StatusReader::want(const PersonRef& person) {
 Status StatusReader::fetch() {
   if (!lookup_) return fail("not connected");
   std::string error;
-  // Round one may reveal linked users, whose records round two reads.
+  // Round one may reveal linked users, whose records round two reads: at most one more key
+  // per key of round one. When the cache can take them all without evicting any, they go
+  // into it alone; otherwise the batch keeps its own copy too, so that what the cache evicts
+  // while this batch is fetched still decides it.
+  const bool direct = cache_enabled_ && cache_.can_take(2 * wanted_.size());
   while (!wanted_.empty()) {
-    std::vector<Wanted> round;
-    round.swap(wanted_);
+    round_.clear();
+    round_.swap(wanted_);
     wanted_keys_.clear();
-    if (!fetch_round(round, error)) {
+    if (!fetch_round(round_, direct, error)) {
       wanted_.clear();
       wanted_keys_.clear();
       disconnect();
@@ -128,7 +134,7 @@ Status StatusReader::fetch() {
   return {};
 }
 
-bool StatusReader::fetch_round(std::vector<Wanted>& round, std::string& error) {
+bool StatusReader::fetch_round(std::deque<Wanted>& round, bool direct, std::string& error) {
   ++stats_.fetch_rounds;
   // The command list keeps its argument vectors from round to round: a miss allocates no
   // arguments once the list has grown to the batch size.
@@ -149,10 +155,12 @@ bool StatusReader::fetch_round(std::vector<Wanted>& round, std::string& error) {
     return false;
   }
   const bool keep = links_.size() == links_before && stats_.flushes == flushes_before;
+  const bool to_cache = keep && cache_enabled_;
+  const bool to_batch = !(to_cache && direct);
   for (std::size_t n = 0; n < round.size(); ++n) {
     const Wanted& w = round[n];
     const RedisReplyPtr& reply = replies_[n];
-    const PersonKey who{w.bu, w.id};
+    const PersonKey who{w.bu(), w.id()};
     if (w.part == Part::kLink) {
       std::string_view linked;
       if (reply->type == REDIS_REPLY_STRING) {
@@ -162,9 +170,9 @@ bool StatusReader::fetch_round(std::vector<Wanted>& round, std::string& error) {
         return false;
       }
       ++stats_.keys_fetched;
-      if (!linked.empty()) want_part(Part::kUser, w.bu, linked);
-      if (keep && cache_enabled_) cache_.put_link(who, linked);
-      batch_.put_link(who, linked);
+      if (!linked.empty()) want_part(Part::kUser, who.bu, linked);
+      if (to_cache) cache_.put_link(who, linked);
+      if (to_batch) batch_.put_link(who, linked);
       continue;
     }
     if (reply->type != REDIS_REPLY_ARRAY) {
@@ -183,11 +191,11 @@ bool StatusReader::fetch_round(std::vector<Wanted>& round, std::string& error) {
     // A link opened after these reads may have missed a write in between: this batch decides
     // on them, the cache does not keep them.
     if (w.part == Part::kUser) {
-      if (keep && cache_enabled_) cache_.put_user(who, record);
-      batch_.put_user(who, record);
+      if (to_cache) cache_.put_user(who, record);
+      if (to_batch) batch_.put_user(who, record);
     } else {
-      if (keep && cache_enabled_) cache_.put_lead(who, record);
-      batch_.put_lead(who, record);
+      if (to_cache) cache_.put_lead(who, record);
+      if (to_batch) batch_.put_lead(who, record);
     }
   }
   return true;

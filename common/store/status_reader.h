@@ -2,10 +2,12 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <string>
 #include <string_view>
-#include <unordered_set>
+
+#include <absl/container/flat_hash_set.h>
 #include <vector>
 
 #include "common/config/config.h"
@@ -93,11 +95,19 @@ class StatusReader {
 
  private:
   enum class Part { kUser, kLead, kLink };
+  // A key to read: the Redis key, which ends in "<bu>:<id>" (the id an external id or a
+  // normalised email), so the person's parts are views into it rather than copies.
   struct Wanted {
-    std::string key;  // the Redis key
-    std::string bu;
-    std::string id;  // external id, or normalised email
+    std::string key;
+    std::uint32_t bu_size = 0;
+    std::uint32_t id_size = 0;
     Part part = Part::kUser;
+    std::string_view id() const noexcept {
+      return std::string_view(key).substr(key.size() - id_size);
+    }
+    std::string_view bu() const noexcept {
+      return std::string_view(key).substr(key.size() - id_size - 1 - bu_size, bu_size);
+    }
   };
   struct Link {
     std::string node;
@@ -115,7 +125,7 @@ class StatusReader {
   const OptOutRecord* find_lead(PersonKey key) const noexcept;
   const std::string* find_link(PersonKey key) const noexcept;
   void want_part(Part part, std::string_view bu, std::string_view id);
-  bool fetch_round(std::vector<Wanted>& round, std::string& error);
+  bool fetch_round(std::deque<Wanted>& round, bool direct, std::string& error);
   // Forgets what an invalidated Redis key held; keys outside the layout are ignored.
   void invalidate(std::string_view key) noexcept;
   const RedisConfig redis_;
@@ -133,8 +143,10 @@ class StatusReader {
   std::vector<RedisReplyPtr> replies_;
   PersonCache cache_;
   PersonCache batch_;  // this batch's fetches, so a tiny or disabled cache still decides
-  std::vector<Wanted> wanted_;
-  std::unordered_set<std::string> wanted_keys_;
+  // A deque: the keys' bytes must stay put, since wanted_keys_ holds views of them.
+  std::deque<Wanted> wanted_;
+  std::deque<Wanted> round_;
+  absl::flat_hash_set<std::string_view> wanted_keys_;
   std::string key_;    // reused Redis key buffer for misses
   std::string email_;  // the normalised email of the person being resolved, reused
   std::string prefetch_email_;
