@@ -116,6 +116,15 @@ RedisReplyPtr RedisConnection::get_reply() {
   return RedisReplyPtr(static_cast<redisReply*>(reply));
 }
 
+bool RedisConnection::flush() {
+  if (!ok()) return false;
+  int done = 0;
+  while (done == 0) {
+    if (redisBufferWrite(ctx_.get(), &done) != REDIS_OK) return false;
+  }
+  return true;
+}
+
 bool RedisConnection::read_available() {
   if (!ok()) return false;
   return redisBufferRead(ctx_.get()) == REDIS_OK;

@@ -43,6 +43,9 @@ class RedisConnection {
   void append(std::initializer_list<std::string_view> args);
   void append(const std::vector<std::string_view>& args);
   RedisReplyPtr get_reply();
+  // Writes what append() queued without reading an answer (for a subscriber, whose answers
+  // arrive among its messages). False on an I/O error.
+  bool flush();
 
   // For a subscriber whose fd poll reported readable: reads what has arrived without
   // blocking for more, then hands out complete replies one by one (nullptr when none left).

@@ -12,6 +12,7 @@ StatusReader::StatusReader(const RedisConfig& redis, const CacheConfig& cache,
       keys_(redis),
       cache_enabled_(cache.enabled),
       channels_(channels),
+      email_index_(redis, keys_),
       cache_(cache.enabled ? cache.max_entries : 0, cache.max_memory_mb << 20),
       batch_(std::numeric_limits<std::size_t>::max()) {}
 
@@ -41,7 +42,9 @@ void StatusReader::prefetch(const PersonRef& person) {
   if (!person.email.empty()) {
     prefetch_email_.clear();
     append_normalized_email(prefetch_email_, person.email);
-    cache_.prefetch_email({person.bu, prefetch_email_});
+    if (!email_has_no_records(person.bu, prefetch_email_)) {
+      cache_.prefetch_email({person.bu, prefetch_email_});
+    }
   }
 }
 
@@ -56,6 +59,8 @@ bool StatusReader::resolve(const PersonRef& person, OptOutRecord& out) {
     email_.clear();
     append_normalized_email(email_, person.email);
     const PersonKey email{person.bu, email_};
+    // Most emails have neither a lead record nor a link: nothing more to look at.
+    if (email_has_no_records(person.bu, email_)) return ++stats_.hits, true;
     // One probe per table for both parts: the entry holds the lead record and the link.
     const OptOutRecord* lead = nullptr;
     const std::string* link = nullptr;
@@ -103,6 +108,7 @@ void StatusReader::want(const PersonRef& person) {
   if (!person.user_id.empty()) want_part(Part::kUser, person.bu, person.user_id);
   if (!person.email.empty()) {
     const std::string email = normalize_email(person.email);
+    if (email_has_no_records(person.bu, email)) return;
     want_part(Part::kLead, person.bu, email);
     if (const std::string* link = find_link({person.bu, email})) {
       if (!link->empty()) want_part(Part::kUser, person.bu, *link);

@@ -15,6 +15,7 @@
 #include "common/redis/redis_router.h"
 #include "common/rules/channels.h"
 #include "common/rules/optout_record.h"
+#include "common/store/email_index.h"
 #include "common/store/key_schema.h"
 #include "common/store/person_cache.h"
 #include "common/util/result.h"
@@ -49,6 +50,8 @@ class StatusReader {
                                     // after 5 s)
     RedisRouter::Stats redirects;   // cluster: MOVED / ASK / TRYAGAIN followed by lookups
     std::uint64_t topology_changes = 0;
+    std::uint64_t email_index_scans = 0;  // finished scans
+    std::uint64_t email_index_scan_failures = 0;
   };
 
   StatusReader(const RedisConfig& redis, const CacheConfig& cache, const ChannelRegistry& channels);
@@ -78,6 +81,12 @@ class StatusReader {
   Status fetch();
   // Forgets the records fetched for the current batch (the cache keeps its own copies).
   void end_batch() noexcept;
+
+  // Keeps the email index going (email_index.h): starts its scan once connected, and once the
+  // scan has finished, asks every invalidation link for the PING that makes it ready. Cheap;
+  // the message loop calls it every turn.
+  void tick();
+  const EmailIndex& email_index() const noexcept { return email_index_; }
 
   // A round trip to every node, for readiness and for probing links that have been idle; in
   // cluster mode the slot map is re-read and the invalidation links follow it.
@@ -113,6 +122,8 @@ class StatusReader {
     std::string node;
     RedisConnection::Ptr tracker;  // holds the broadcast tracking, sends nothing else
     RedisConnection::Ptr subscriber;
+    std::uint64_t pings = 0;  // sent on the subscriber for the email index, and answered
+    std::uint64_t pongs = 0;
   };
   bool open_link(const std::string& node, Link& link, std::string& error);
   bool sync_links(std::string& error);
@@ -126,12 +137,24 @@ class StatusReader {
   const std::string* find_link(PersonKey key) const noexcept;
   void want_part(Part part, std::string_view bu, std::string_view id);
   bool fetch_round(std::deque<Wanted>& round, bool direct, std::string& error);
+  // Empties the cache and the email index: something may have changed unheard.
+  void flush_cache() noexcept;
+  // Makes the email index ready once every link has answered the PING tick() sent.
+  void index_ready_if_answered() noexcept;
+  // Whether `email` (normalised) is known to have neither a lead record nor a link.
+  bool email_has_no_records(std::string_view bu, std::string_view email) const noexcept {
+    return !email_index_.may_have(bu, email);
+  }
   // Forgets what an invalidated Redis key held; keys outside the layout are ignored.
   void invalidate(std::string_view key) noexcept;
   const RedisConfig redis_;
   const KeySchema keys_;
   const bool cache_enabled_;
   const ChannelRegistry& channels_;
+  // Needs the invalidation links, so it goes with the cache.
+  EmailIndex email_index_;
+  bool index_pinged_ = false;  // the PINGs that make the index ready are out
+  std::chrono::steady_clock::time_point index_retry_after_{};
   RedisRouter::Ptr lookup_;
   std::uint64_t topology_seen_ = 0;
   RedisRouter::Stats router_counted_;  // what of the current router's counts stats_ holds

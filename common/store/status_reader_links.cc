@@ -11,8 +11,17 @@ namespace gk {
 
 namespace {
 
+constexpr auto kIndexScanRetry = std::chrono::seconds(5);
+
 constexpr std::string_view kInvalidateChannel = "__redis__:invalidate";
 constexpr auto kReplicaRetry = std::chrono::seconds(5);
+
+// A PING's answer on a subscribed connection (RESP2): ["pong", ""].
+bool is_pong(const redisReply* r) {
+  return r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+         r->element[0]->type == REDIS_REPLY_STRING &&
+         std::string_view(r->element[0]->str, r->element[0]->len) == "pong";
+}
 
 bool is_message(const redisReply* r) {
   return r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
@@ -126,9 +135,9 @@ bool StatusReader::sync_links(std::string& error) {
   for (const std::string& node : replicas) (void)add(node, false);
   rebuild_fds();
   // Writes on a node before its link existed were not heard: whatever is cached may be stale.
-  if (added && cache_.size() > 0) {
-    cache_.clear();
-    ++stats_.flushes;
+  if (added) {
+    if (cache_.size() > 0) ++stats_.flushes;
+    flush_cache();
   }
   return true;
 }
@@ -153,7 +162,7 @@ void StatusReader::disconnect() noexcept {
   collect_router_stats();
   // Without the invalidation links nothing cached can be trusted any more.
   if (cache_.size() > 0) ++stats_.flushes;
-  cache_.clear();
+  flush_cache();
   links_.clear();
   fds_.clear();
   lookup_.reset();
@@ -167,6 +176,11 @@ bool StatusReader::drain_invalidations(std::size_t index) {
     return false;
   }
   while (auto reply = link.next_buffered_reply()) {
+    if (is_pong(reply.get())) {
+      ++links_[index].pongs;
+      index_ready_if_answered();
+      continue;
+    }
     if (!is_message(reply.get())) continue;
     const redisReply* keys = reply->element[2];
     if (keys->type == REDIS_REPLY_ARRAY) {
@@ -178,8 +192,8 @@ bool StatusReader::drain_invalidations(std::size_t index) {
       }
     } else {
       // A null key list means Redis flushed a database: everything may have changed.
-      cache_.clear();
-      ++stats_.flushes;
+      if (cache_.size() > 0) ++stats_.flushes;
+      flush_cache();
     }
   }
   if (!link.ok()) {
@@ -208,10 +222,61 @@ void StatusReader::invalidate(std::string_view key) noexcept {
     case Part::kUser:
       return cache_.erase_user(who);
     case Part::kLead:
+      email_index_.note(who.bu, who.id);
       return cache_.erase_lead(who);
     case Part::kLink:
+      email_index_.note(who.bu, who.id);
       return cache_.erase_link(who);
   }
+}
+
+void StatusReader::flush_cache() noexcept {
+  cache_.clear();
+  email_index_.reset();
+  index_pinged_ = false;
+}
+
+void StatusReader::tick() {
+  if (!cache_enabled_ || !lookup_ || email_index_.ready() || index_pinged_) return;
+  std::string error;
+  switch (email_index_.poll_scan(error)) {
+    case EmailIndex::Scan::kRunning:
+      return;
+    case EmailIndex::Scan::kIdle:
+      if (std::chrono::steady_clock::now() < index_retry_after_) return;
+      // Begun after the links are up: a write the scan misses is announced on them.
+      email_index_.start_scan(lookup_->primaries());
+      return;
+    case EmailIndex::Scan::kFailed:
+      // Every key is read meanwhile, as without the index; the next scan starts a while later.
+      ++stats_.email_index_scan_failures;
+      index_retry_after_ = std::chrono::steady_clock::now() + kIndexScanRetry;
+      return;
+    case EmailIndex::Scan::kDone:
+      break;
+  }
+  ++stats_.email_index_scans;
+  // A write before the scan's end was announced before Redis answers this PING, on the same
+  // connection: once every link has answered, nothing the scan missed is still unheard.
+  for (Link& l : links_) {
+    l.subscriber->append({"PING"});
+    if (!l.subscriber->flush()) {
+      disconnect();
+      return;
+    }
+    ++l.pings;
+  }
+  index_pinged_ = true;
+  index_ready_if_answered();
+}
+
+void StatusReader::index_ready_if_answered() noexcept {
+  if (!index_pinged_) return;
+  for (const Link& l : links_) {
+    if (l.pongs < l.pings) return;
+  }
+  index_pinged_ = false;
+  email_index_.set_ready();
 }
 
 bool StatusReader::ping() {

@@ -36,6 +36,14 @@ enum class StatKind { kCounter, kGauge };
   X(cache_misses, kCounter, "gk_cache_misses_total", "Status lookups that needed Redis.")       \
   X(cache_entries, kGauge, "gk_cache_entries", "Redis keys held in the in-process cache.")      \
   X(cache_bytes, kGauge, "gk_cache_bytes", "Memory of the in-process cache's tables.")         \
+  X(email_index_ready, kGauge, "gk_email_index_ready",                                          \
+    "1 once the index of emails with a lead record or link is complete, else 0.")               \
+  X(email_index_entries, kGauge, "gk_email_index_entries",                                      \
+    "Emails known to have (or to have had) a lead record or a link.")                           \
+  X(email_index_scans, kCounter, "gk_email_index_scans_total",                                  \
+    "Finished scans of Redis for the email index.")                                             \
+  X(email_index_scan_failures, kCounter, "gk_email_index_scan_failures_total",                  \
+    "Scans for the email index that failed (retried after 5 s).")                               \
   X(cache_invalidations, kCounter, "gk_cache_invalidations_total",                              \
     "Keys evicted by Redis invalidation messages.")                                             \
   X(cache_flushes, kCounter, "gk_cache_flushes_total",                                          \

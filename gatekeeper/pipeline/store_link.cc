@@ -46,6 +46,7 @@ void StoreLink::ensure_connected(Clock::time_point now) {
 }
 
 void StoreLink::probe_if_due(Clock::time_point now) {
+  reader_.tick();
   const auto check_interval = config_.redis.cluster.empty()
                                   ? kStoreCheckInterval
                                   : std::chrono::milliseconds(config_.redis.cluster_refresh_ms);
@@ -67,6 +68,10 @@ void StoreLink::publish_stats() {
   const auto& rs = reader_.stats();
   stats_.cache_entries.set(reader_.cache().size());
   stats_.cache_bytes.set(reader_.cache().bytes());
+  stats_.email_index_ready.set(reader_.email_index().ready() ? 1 : 0);
+  stats_.email_index_entries.set(reader_.email_index().size());
+  stats_.email_index_scans.set(rs.email_index_scans);
+  stats_.email_index_scan_failures.set(rs.email_index_scan_failures);
   stats_.cache_hits.set(rs.hits);
   stats_.cache_misses.set(rs.misses);
   stats_.cache_invalidations.set(rs.invalidations);

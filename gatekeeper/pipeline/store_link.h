@@ -23,7 +23,8 @@ class StoreLink {
   // Connects if disconnected and the backoff allows it.
   void ensure_connected(Clock::time_point now);
   // An idle loop would not notice a dead store until the next message: probe it now and then.
-  // On a cluster the probe also re-reads the slot map and follows it with the links.
+  // On a cluster the probe also re-reads the slot map and follows it with the links. Every
+  // call also keeps the reader's email index going.
   void probe_if_due(Clock::time_point now);
   // Drops the links after a store error; the next ensure_connected() tries again at once.
   void on_failure(const std::string& error);
