@@ -1,5 +1,6 @@
 // gatekeeper-ctl: the operator's command line for a running gatekeeper. Status reads and
-// writes through the HTTP API, test messages and tails over ZeroMQ, a metrics summary.
+// writes through the HTTP API, bulk import and export, test messages and tails over ZeroMQ,
+// a metrics summary.
 // Exit status: 0 done, 1 the request failed, 2 the command line is wrong.
 #include <algorithm>
 #include <iostream>
@@ -30,6 +31,7 @@ const std::vector<std::pair<std::string, std::string>> kGroups = {
 std::vector<Command> all_commands() {
   auto commands = gk::ctl::api_commands();
   for (auto& c : gk::ctl::socket_commands()) commands.push_back(std::move(c));
+  for (auto& c : gk::ctl::bulk_commands()) commands.push_back(std::move(c));
   return commands;
 }
 
