@@ -70,7 +70,6 @@ std::string normalize_bulk_address(std::string_view channel, std::string_view ad
     if (const auto problem = email_problem(address); !problem.empty()) {
       return "email " + std::string(problem);
     }
-    if (address.find('@') == std::string_view::npos) return "email must contain '@'";
     out = normalize_email(address);
     return {};
   }
