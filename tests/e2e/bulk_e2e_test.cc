@@ -83,8 +83,8 @@ void seed(ApiRig& rig, const std::function<void(const std::vector<std::string>&)
   write({"HSET", "gk:u::no-time", "WEBHOOK", "1"});
   write({"HSET", "gk:a:MAIL:bounced@example.com", "suppressed", "1", "reason", "bounce",
          "suppressed:ts", "1700000000003"});
-  write({"HSET", "gk:a:SMS:+15550000001", "suppressed", "0", "reason", "sms_stop",
-         "suppressed:ts", "1700000000004"});
+  write({"HSET", "gk:a:SMS:+15550000001", "suppressed", "0", "reason", "sms_stop", "suppressed:ts",
+         "1700000000004"});
 }
 
 // The rows seed() leaves, as export writes them (sorted, header included).
@@ -184,13 +184,13 @@ TEST_CASE("e2e bulk: rows that are wrong in every way are named, none crash", "[
   ApiRig rig;
   rig.start();
   TempDir dir;
-  std::ofstream(dir.file("bad.csv")) << "user,,u1,MAIL,1,1700000000000,\n"     // 1 good
-                                     << "robot,,u1,MAIL,1,1700000000000,\n"    // 2 kind
-                                     << "user,,u1,MAIL,yes,1700000000000,\n"   // 3 value
-                                     << "user,,u1,MAIL,1,yesterday,\n"         // 4 timestamp
-                                     << "user,,u1,MAIL,1\n"                    // 5 columns
-                                     << "user,a:b,u1,MAIL,1,1700000000000,\n"  // 6 bu
-                                     << "lead,,not-an-email,MAIL,1,1,\n"       // 7 email
+  std::ofstream(dir.file("bad.csv")) << "user,,u1,MAIL,1,1700000000000,\n"        // 1 good
+                                     << "robot,,u1,MAIL,1,1700000000000,\n"       // 2 kind
+                                     << "user,,u1,MAIL,yes,1700000000000,\n"      // 3 value
+                                     << "user,,u1,MAIL,1,yesterday,\n"            // 4 timestamp
+                                     << "user,,u1,MAIL,1\n"                       // 5 columns
+                                     << "user,a:b,u1,MAIL,1,1700000000000,\n"     // 6 bu
+                                     << "lead,,not-an-email,MAIL,1,1,\n"          // 7 email
                                      << "address,,+1 (555) 12-34,SMS,1,1,nope\n"  // 8 reason
                                      << "address,,x,SMS,1,1,\n"                   // 9 phone
                                      << "user,,\"u1,MAIL,1,1,\n"                  // 10 quote
@@ -280,8 +280,7 @@ TEST_CASE("e2e bulk: export then import reproduces every status on a Redis Clust
                                {{"to", "a@example.com"}}));
 }
 
-TEST_CASE("e2e bulk: a row for a linked email changes the user, as the API would",
-          "[e2e][bulk]") {
+TEST_CASE("e2e bulk: a row for a linked email changes the user, as the API would", "[e2e][bulk]") {
   ApiRig rig;
   rig.start();
   TempDir dir;
