@@ -138,6 +138,9 @@ TEST_CASE("e2e bulk: bad rows are reported by line and skipped, the rest apply",
     CHECK(r.err.find(file + ":1001: unknown field 'NOT_A_CHANNEL'") != std::string::npos);
     CHECK(r.err.find(file + ":20001: ") != std::string::npos);
     CHECK(count_of(r.err, "statuses.csv:") == kBad);
+    // Nothing else on stderr: progress is only for a terminal.
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == kBad);
+    CHECK(r.err.find('\r') == std::string::npos);
     CHECK(rig.hget("gk:u:bu:u1", "MAIL") == "1");
     CHECK(rig.hget("gk:u:bu:u1", "MAIL:ts") == "1700000000000");
     CHECK(rig.hget("gk:u:bu:u19998", "ALL") == "1");

@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "common/redis/cluster_slots.h"
-#include "common/store/key_schema.h"
 #include "common/store/import_script.h"
+#include "common/store/key_schema.h"
 #include "common/store/status_script.h"
 
 namespace {
