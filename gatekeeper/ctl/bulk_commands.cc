@@ -220,7 +220,7 @@ std::vector<Command> bulk_commands() {
   return {
       {{"export",
         {},
-        "write every stored status as CSV to stdout",
+        "Write every stored status as CSV to stdout (GET /export).",
         "Writes every stored status (users, leads, address suppressions) as CSV with the header\n"
         "kind,businessUnit,key,field,value,timestamp,reason, page by page through GET /export.\n"
         "`import` reads it back. A status changed while the export runs may or may not be in it.",
@@ -228,13 +228,14 @@ std::vector<Command> bulk_commands() {
        export_all},
       {{"import",
         {"FILE"},
-        "apply a CSV of statuses (or a list of addresses)",
+        "Apply a CSV of statuses, or a list of addresses (POST /import).",
         "Applies each row of FILE (the CSV `export` writes; the header row is optional) as a\n"
         "change with its own timestamp (source `import`): a row older than what is stored\n"
         "changes nothing. A bad row is reported on stderr as FILE:LINE: reason and skipped; the\n"
         "exit status is 1 when any row failed. With --as address:<CHANNEL>:<reason> every line\n"
         "is one address (an ESP's suppression list), suppressed now. Prints a JSON summary;\n"
-        "progress goes to stderr when it is a terminal.",
+        "progress goes to stderr when it is a terminal. Requests carry --batch rows and at most\n"
+        "768 KiB; against a gatekeeper with a smaller http.max_body_bytes, lower --batch.",
         options({{"--as", "address:CHANNEL:REASON", "FILE is one address per line"},
                  {"--dry-run", "", "report what would change, write nothing"},
                  {"--batch", "N", "rows per request (default 5000)"}})},

@@ -38,8 +38,9 @@ std::vector<Command> all_commands() {
 std::string top_help(const std::vector<Command>& commands) {
   std::string text =
       "Usage: gatekeeper-ctl COMMAND [ARGS] [options]\n\n"
-      "Operates a running gatekeeper: opt-out status through its HTTP API, test messages,\n"
-      "the decisions outlet and system events over ZeroMQ, a metrics summary.\n\nCommands:\n";
+      "Operates a running gatekeeper: opt-out status through its HTTP API, bulk import and\n"
+      "export, test messages, the decisions outlet and system events over ZeroMQ, a metrics\n"
+      "summary.\n\nCommands:\n";
   for (const auto& c : commands) {
     std::string left = c.spec.name;
     for (const auto& p : c.spec.positionals) left += " " + p;

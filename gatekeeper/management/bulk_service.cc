@@ -170,6 +170,7 @@ Result<BulkService::ImportResult> BulkService::import(std::string_view csv, bool
   if (!ran) return fail(ran.error());
 
   std::vector<SystemEvent> events;
+  std::vector<std::size_t> linked;
   std::uint64_t batch_rows = 0, batch_changed = 0;
   for (std::size_t i = 0; i < writes.size(); ++i) {
     switch (outcomes[i]) {
@@ -187,20 +188,24 @@ Result<BulkService::ImportResult> BulkService::import(std::string_view csv, bool
         ++result.changed;
         if (!dry_run) events.push_back(changed_event(writes[i]));
         break;
-      case ImportOutcome::kLinked: {
-        // A person with a link: the status write links, merges and reaches every record of
-        // theirs; rare in an import, so one at a time is fine.
-        auto applied = status_.apply(change_of(writes[i], now));
-        if (!applied) return fail(applied.error());
-        result.applied += applied->write.applied ? 1 : 0;
-        result.changed += applied->write.changed ? 1 : 0;
+      case ImportOutcome::kLinked:
+        linked.push_back(i);
         break;
-      }
     }
   }
   if (!dry_run) {
+    // Published before the linked rows are tried: these changes are stored whatever
+    // happens to those.
     status_.count_changes(kImportSource, batch_changed, batch_rows - batch_changed);
     status_.publish_all(events);
+  }
+  for (std::size_t i : linked) {
+    // A person with a link: the status write links, merges and reaches every record of
+    // theirs; rare in an import, so one at a time is fine.
+    auto applied = status_.apply(change_of(writes[i], now));
+    if (!applied) return fail(applied.error());
+    result.applied += applied->write.applied ? 1 : 0;
+    result.changed += applied->write.changed ? 1 : 0;
   }
   return result;
 }
