@@ -325,3 +325,29 @@ TEST_CASE("e2e bulk: an ESP's one-column list with --as address:MAIL:manual", "[
   CHECK(bad.status == 2);
   CHECK(bad.err.find("--as must be address:<CHANNEL>:<reason>") != std::string::npos);
 }
+
+TEST_CASE("e2e bulk: progress goes to stderr when it is a terminal", "[e2e][bulk]") {
+  ApiRig rig;
+  rig.start();
+  TempDir dir;
+  {
+    std::ofstream out(dir.file("rows.csv"));
+    for (int i = 0; i < 300; ++i) out << "user,,t" << i << ",MAIL,1,1700000000000,\n";
+  }
+  // script(1) runs the ctl on a pseudo-terminal; stdout goes to a file, stderr stays on it.
+  const std::string command =
+      "GATEKEEPER_TOKEN=" + std::string(kApiToken) +
+      " GATEKEEPER_HTTP=http://127.0.0.1:" + std::to_string(rig.opts.http_port) + " " +
+      GK_CTL_PATH + " import --batch 100 " + dir.file("rows.csv") + " > " +
+      dir.file("summary.json");
+  Process p({"/usr/bin/script", "-qec", command, "/dev/null"}, dir.file("tty.log"));
+  const auto status = p.wait(60s);
+  REQUIRE(status);
+  CHECK(*status == 0);
+  INFO(p.log());
+  CHECK(p.log().find("300 rows, 0 failed, ") != std::string::npos);
+  CHECK(p.log().find(" rows/s") != std::string::npos);
+  std::ifstream summary(dir.file("summary.json"));
+  const json s = json::parse(summary);
+  CHECK(s["changed"] == 300);
+}
