@@ -207,7 +207,8 @@ TEST_CASE("e2e bulk: rows that are wrong in every way are named, none crash", "[
        {"bad.csv:2: unknown kind 'robot'", "bad.csv:3: value must be 1 or 0",
         "bad.csv:4: timestamp must be ms since the epoch", "bad.csv:5: expected 7 columns",
         "bad.csv:6: businessUnit", "bad.csv:7: key (email)", "bad.csv:8: unknown reason 'nope'",
-        "bad.csv:9: phone number", "bad.csv:10: a quoted field is not closed"}) {
+        "bad.csv:9: the address is not a phone number",
+        "bad.csv:10: a quoted field is not closed"}) {
     CHECK(r.err.find(expected) != std::string::npos);
   }
   CHECK(rig.hget("gk:a:SMS:+15551234", "reason") == "manual");

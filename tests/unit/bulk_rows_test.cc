@@ -64,7 +64,7 @@ TEST_CASE("bulk rows: users, leads and addresses in their stored form", "[bulk]"
   REQUIRE(parse("user,,u,blacklist,1,5,", row).empty());
   CHECK(row.field == "BLACKLIST");
 
-  REQUIRE(parse("address,,+49 (151) 123-45.67,sms,1,5,sms_stop", row).empty());
+  REQUIRE(parse("address,,+49 [151] 123-45.67,sms,1,5,sms_stop", row).empty());
   CHECK(row.kind == BulkKind::kAddress);
   CHECK(row.who == "+491511234567");
   CHECK(row.field == "SMS");
@@ -74,6 +74,8 @@ TEST_CASE("bulk rows: users, leads and addresses in their stored form", "[bulk]"
   CHECK(row.reason == "manual");  // a suppression needs a reason
   REQUIRE(parse("address,,Bounced@Example.com,MAIL,0,5,", row).empty());
   CHECK(row.reason.empty());  // lifting one keeps the stored reason
+  REQUIRE(parse("address,, device-token-1 ,PUSH_NOTIFICATION,1,5,manual", row).empty());
+  CHECK(row.who == "device-token-1");  // another channel's address is only trimmed
 }
 
 TEST_CASE("bulk rows: every bad row gets a reason naming what is wrong", "[bulk]") {
@@ -95,9 +97,10 @@ TEST_CASE("bulk rows: every bad row gets a reason naming what is wrong", "[bulk]
       {"address,eu,a@b.c,MAIL,1,1,", "businessUnit must be empty for an address"},
       {"address,,a@b.c,FAX,1,1,", "unknown channel 'FAX'"},
       {"address,,a@b.c,MAIL,1,1,spam", "unknown reason 'spam'"},
-      {"address,,not mail,MAIL,1,1,", "email must not contain whitespace"},
-      {"address,,call me,SMS,1,1,", "phone number 'call me' may hold only"},
-      {"address,,+1,SMS,1,1,", "must have 3 to 20 digits"},
+      {"address,,not mail,MAIL,1,1,", "the address is not an e-mail address"},
+      {"address,,nobody,MAIL,1,1,", "the address is not an e-mail address"},
+      {"address,,call me,SMS,1,1,", "the address is not a phone number"},
+      {"address,,+,SMS,1,1,", "the address is not a phone number"},
       {"address,,   ,PUSH_NOTIFICATION,1,1,", "the address is empty"},
   };
   for (const auto& [line, expected] : cases) {
