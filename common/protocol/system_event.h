@@ -20,14 +20,14 @@ struct SystemEvent {
   std::string bu;
   std::string channel;  // `channel.type`; omitted when empty
   std::string topic;    // `topic` (PROTOCOL.md 9); omitted when empty
+  // Address events (PROTOCOL.md 11): `address` in its stored form and `reason`; omitted
+  // when empty.
+  std::string address;
+  std::string reason;
   EpochMs timestamp = 0;
   std::string source;  // "api", "event" or "esp"
   bool changed = false;
   nlohmann::json properties = nlohmann::json::object();
-  // Address events (section 11): the address in its stored form and the suppression's
-  // reason; omitted when empty.
-  std::string address;
-  std::string reason;
   // Written only when true (`timestampClamped`, `linkRefused`): the event's time was past the
   // bound and `timestamp` is the time of receipt; the email was not linked to the user.
   bool timestamp_clamped = false;
