@@ -8,6 +8,7 @@
 
 #include "bench/cluster_bench.h"
 #include "bench/forwarder.h"
+#include "bench/import_bench.h"
 #include "bench/links_bench.h"
 #include "bench/propagation.h"
 #include "bench/scenarios.h"
@@ -25,6 +26,7 @@ constexpr const char* kUsage =
        gk-bench propagation [TRIALS] [--cluster] [--json]
        gk-bench cluster [--quick] [--json]
        gk-bench links [--quick] [--json]
+       gk-bench import [ROWS] [--cluster] [--runs N] [--json]
        gk-bench sigkill
        gk-bench forwarder IN OUT
 
@@ -55,6 +57,11 @@ cluster/single ratio. --quick: a tenth of the messages.
 
 links: unsubscribe links issued per second by POST /unsubscribe-links (1000 a call, two
 client threads), and token sealing alone. --quick: a tenth of the calls.
+
+import: gatekeeper-ctl import of ROWS CSV rows (default 1000000; users, leads and addresses,
+a bad row every 1,000) into an empty store, N runs (default 3): median rows/s end to end,
+and whether every bad row was reported, the exit status was 1 and every good row stored.
+--cluster: on a Redis Cluster of 3 primaries instead of one redis-server.
 )";
 
 // The words after the command: --json always, and those of `allowed` among --quick, --cluster,
@@ -116,6 +123,13 @@ int main(int argc, char** argv) {
     const auto f = parse_flags(argc, argv, 2, "TRIALS --cluster");
     if (!f || f->help) return usage(f.has_value());
     return run_propagation(f->trials, f->cluster, f->json);
+  }
+  if (command == "import") {
+    const auto f = parse_flags(argc, argv, 2, "TRIALS --cluster --runs");
+    if (!f || f->help) return usage(f.has_value());
+    const bool given = argc > 2 && argv[2][0] != '\0' &&
+                       std::string(argv[2]).find_first_not_of("0123456789") == std::string::npos;
+    return run_import_bench(given ? std::stoull(argv[2]) : 1'000'000, f->runs, f->cluster, f->json);
   }
   if (command == "links") {
     const auto f = parse_flags(argc, argv, 2, "--quick");

@@ -63,6 +63,8 @@ HttpApi::HttpApi(const Config& config, const ChannelRegistry& channels, StatusSe
       metrics_(metrics),
       topic_routes_(channels, status),
       link_routes_(config, channels, status),
+      bulk_(config, channels, status),
+      bulk_routes_(bulk_),
       tokens_(std::make_shared<const ApiTokens>(config.http)) {}
 
 std::shared_ptr<const ApiTokens> HttpApi::tokens() const {
@@ -127,6 +129,7 @@ const std::vector<ApiRoute>& HttpApi::routes() {
     for (const auto& r : own_routes()) v.push_back(r.route);
     for (const auto& r : TopicRoutes::routes()) v.push_back(r.route);
     for (const auto& r : LinkRoutes::routes()) v.push_back(r.route);
+    for (const auto& r : BulkRoutes::routes()) v.push_back(r.route);
     return v;
   }();
   return all;
@@ -144,6 +147,7 @@ void HttpApi::register_routes(httplib::Server& server) {
   add_routes(*this, own_routes(), adder);
   add_routes(topic_routes_, TopicRoutes::routes(), adder);
   add_routes(link_routes_, LinkRoutes::routes(), adder);
+  add_routes(bulk_routes_, BulkRoutes::routes(), adder);
 
   // httplib calls this before it reads a body: an unauthenticated client gets its 401
   // without sending (or the server buffering) a byte of body. The public /u/ pages refuse

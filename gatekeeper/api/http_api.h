@@ -17,9 +17,11 @@
 #include "common/config/config.h"
 #include "common/rules/channels.h"
 #include "gatekeeper/api/api_tokens.h"
+#include "gatekeeper/api/bulk_routes.h"
 #include "gatekeeper/api/topic_routes.h"
 #include "gatekeeper/http/api_route.h"
 #include "gatekeeper/links/link_routes.h"
+#include "gatekeeper/management/bulk_service.h"
 #include "gatekeeper/management/event_processor.h"
 #include "gatekeeper/management/management_metrics.h"
 #include "gatekeeper/management/status_service.h"
@@ -38,7 +40,7 @@ class HttpApi {
   // Registers the routes; call before the server starts.
   void register_routes(httplib::Server& server);
 
-  // Every route of the API, this class's and its modules' (topics, links), in one list:
+  // Every route of the API, this class's and its modules' (topics, links, bulk), in one list:
   // what the server registers and what docs/openapi.yaml must describe.
   static const std::vector<ApiRoute>& routes();
 
@@ -83,6 +85,8 @@ class HttpApi {
   ManagementMetrics& metrics_;
   TopicRoutes topic_routes_;
   LinkRoutes link_routes_;
+  BulkService bulk_;
+  BulkRoutes bulk_routes_;
   std::shared_ptr<const ApiTokens> tokens() const;
 
   // The token-protected routes, as the pre-routing check matches them.

@@ -106,9 +106,14 @@ nlohmann::json ApiClient::post_json(const std::string& path_and_query, const std
   return send_json("POST", path_and_query, body);
 }
 
+nlohmann::json ApiClient::post_json(const std::string& path_and_query, const std::string& body,
+                                    const char* content_type) {
+  return send_json("POST", path_and_query, body, content_type);
+}
+
 nlohmann::json ApiClient::send_json(const char* method, const std::string& path_and_query,
-                                    const std::string& body) {
-  const std::string answer = request(method, path_and_query, &body);
+                                    const std::string& body, const char* content_type) {
+  const std::string answer = request(method, path_and_query, &body, content_type);
   auto json = nlohmann::json::parse(answer, nullptr, false);
   if (json.is_discarded()) {
     throw CtlError(std::string(method) + " " + base_.origin + base_.prefix + path_and_query +
@@ -121,8 +126,14 @@ std::string ApiClient::get_text(const std::string& path_and_query) {
   return request("GET", path_and_query, nullptr);
 }
 
+std::string ApiClient::get_text(const std::string& path_and_query, const std::string& header,
+                                std::string& value) {
+  return request("GET", path_and_query, nullptr, "", &header, &value);
+}
+
 std::string ApiClient::request(const char* method, const std::string& path_and_query,
-                               const std::string* body) {
+                               const std::string* body, const char* content_type,
+                               const std::string* header, std::string* header_value) {
   const std::string path = base_.prefix + path_and_query;
   const std::string what = std::string(method) + " " + base_.origin + path;
   httplib::Client client(base_.origin);
@@ -136,13 +147,14 @@ std::string ApiClient::request(const char* method, const std::string& path_and_q
   if (!token_.empty()) headers.emplace("X-XNG-AuthToken", token_);
   auto result = body == nullptr ? client.Get(path, headers)
                 : std::string_view(method) == "POST"
-                    ? client.Post(path, headers, *body, "application/json")
-                    : client.Put(path, headers, *body, "application/json");
+                    ? client.Post(path, headers, *body, content_type)
+                    : client.Put(path, headers, *body, content_type);
   if (!result) throw CtlError(what + ": " + describe(result.error()));
   if (result->status < 200 || result->status >= 300) {
     throw CtlError(what + ": HTTP " + std::to_string(result->status) + ": " +
                    server_error(result->body));
   }
+  if (header != nullptr) *header_value = result->get_header_value(*header);
   return result->body;
 }
 

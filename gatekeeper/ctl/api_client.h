@@ -32,15 +32,22 @@ class ApiClient {
   nlohmann::json put_json(const std::string& path_and_query, const nlohmann::json& body);
   // POST of a JSON text body; the answer as JSON.
   nlohmann::json post_json(const std::string& path_and_query, const std::string& body);
+  // POST of a body of `content_type` (a CSV for /import); the answer as JSON.
+  nlohmann::json post_json(const std::string& path_and_query, const std::string& body,
+                           const char* content_type);
   // A 2xx answer's body as text (for /metrics).
   std::string get_text(const std::string& path_and_query);
+  // The same, and the answer's header `header` in `value` ("" when absent), for /export.
+  std::string get_text(const std::string& path_and_query, const std::string& header,
+                       std::string& value);
 
  private:
   // Sends the request; the 2xx body, or throws CtlError.
   std::string request(const char* method, const std::string& path_and_query,
-                      const std::string* body);
+                      const std::string* body, const char* content_type = "application/json",
+                      const std::string* header = nullptr, std::string* header_value = nullptr);
   nlohmann::json send_json(const char* method, const std::string& path_and_query,
-                           const std::string& body);
+                           const std::string& body, const char* content_type = "application/json");
 
   BaseUrl base_;
   std::string token_;

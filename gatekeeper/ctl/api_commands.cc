@@ -29,13 +29,6 @@ std::vector<OptionSpec> api_options(std::vector<OptionSpec> own) {
   return own;
 }
 
-// --http, else $GATEKEEPER_HTTP (set once in a container or a shell), else the default.
-std::string base_url(const ParsedArgs& args) {
-  if (auto url = args.value("--http")) return *url;
-  const char* env = std::getenv("GATEKEEPER_HTTP");
-  return env != nullptr && *env != '\0' ? env : kDefaultHttp;
-}
-
 ApiClient api(const ParsedArgs& args, bool token_required) {
   std::string t = token(args);
   if (t.empty() && token_required) {
@@ -156,6 +149,13 @@ int health(const ParsedArgs& args, std::ostream& out) {
 }
 
 }  // namespace
+
+// --http, else $GATEKEEPER_HTTP (set once in a container or a shell), else the default.
+std::string base_url(const ParsedArgs& args) {
+  if (auto url = args.value("--http")) return *url;
+  const char* env = std::getenv("GATEKEEPER_HTTP");
+  return env != nullptr && *env != '\0' ? env : kDefaultHttp;
+}
 
 OptionSpec http_option() {
   return {"--http", "URL",

@@ -1,5 +1,6 @@
 // gatekeeper-ctl: the operator's command line for a running gatekeeper. Status reads and
-// writes through the HTTP API, test messages and tails over ZeroMQ, a metrics summary.
+// writes through the HTTP API, bulk import and export, test messages and tails over ZeroMQ,
+// a metrics summary.
 // Exit status: 0 done, 1 the request failed, 2 the command line is wrong.
 #include <algorithm>
 #include <iostream>
@@ -30,14 +31,16 @@ const std::vector<std::pair<std::string, std::string>> kGroups = {
 std::vector<Command> all_commands() {
   auto commands = gk::ctl::api_commands();
   for (auto& c : gk::ctl::socket_commands()) commands.push_back(std::move(c));
+  for (auto& c : gk::ctl::bulk_commands()) commands.push_back(std::move(c));
   return commands;
 }
 
 std::string top_help(const std::vector<Command>& commands) {
   std::string text =
       "Usage: gatekeeper-ctl COMMAND [ARGS] [options]\n\n"
-      "Operates a running gatekeeper: opt-out status through its HTTP API, test messages,\n"
-      "the decisions outlet and system events over ZeroMQ, a metrics summary.\n\nCommands:\n";
+      "Operates a running gatekeeper: opt-out status through its HTTP API, bulk import and\n"
+      "export, test messages, the decisions outlet and system events over ZeroMQ, a metrics\n"
+      "summary.\n\nCommands:\n";
   for (const auto& c : commands) {
     std::string left = c.spec.name;
     for (const auto& p : c.spec.positionals) left += " " + p;

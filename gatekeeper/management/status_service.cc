@@ -275,6 +275,10 @@ void StatusService::publish(const SystemEvent& original) {
   // The durable record first: whoever is notified on the PUB socket can then find the
   // event in the stream already.
   append_to_stream(event);
+  send_pub(event);
+}
+
+void StatusService::send_pub(const SystemEvent& event) {
   const std::string body = to_msgpack(event);
   bool sent = false;
   {
@@ -293,6 +297,64 @@ void StatusService::publish(const SystemEvent& original) {
     }
   }
   metrics_.system_events.Add({{"sink", "pub"}, {"result", sent ? "ok" : "error"}}).Increment();
+}
+
+Status StatusService::with_store(const char* operation,
+                                 const std::function<Status(RedisRouter&)>& op) {
+  return run(operation, [&](RedisRouter& conn) { return op(conn); });
+}
+
+void StatusService::count_changes(std::string_view source, std::uint64_t changed,
+                                  std::uint64_t unchanged) {
+  const std::string s(source);
+  if (changed > 0) {
+    metrics_.status_changes.Add({{"source", s}, {"changed", "true"}})
+        .Increment(static_cast<double>(changed));
+  }
+  if (unchanged > 0) {
+    metrics_.status_changes.Add({{"source", s}, {"changed", "false"}})
+        .Increment(static_cast<double>(unchanged));
+  }
+}
+
+void StatusService::publish_all(const std::vector<SystemEvent>& originals) {
+  if (originals.empty()) return;
+  const EpochMs now = now_ms();
+  std::vector<SystemEvent> events = originals;
+  std::vector<std::vector<std::pair<std::string, std::string>>> fields;
+  fields.reserve(events.size());
+  std::vector<RedisRouter::Command> commands;
+  commands.reserve(events.size());
+  for (SystemEvent& e : events) {
+    bool clamped = false;
+    e.timestamp = clamp_change_time(e.timestamp, 0, now, config_.changes.max_future_ms, clamped);
+    fields.push_back(stream_fields(e));
+    RedisRouter::Command c;
+    c.key = keys_.events();
+    c.args = {"XADD", keys_.events(), "MAXLEN", "~", stream_maxlen_, "*"};
+    for (const auto& [k, v] : fields.back()) {
+      c.args.push_back(k);
+      c.args.push_back(v);
+    }
+    commands.push_back(std::move(c));
+  }
+  // The durable records first, as publish() does.
+  std::uint64_t ok = 0;
+  const auto written = run("stream", [&](RedisRouter& conn) -> Status {
+    std::vector<RedisReplyPtr> replies;
+    if (!conn.pipeline(commands, replies)) return fail(conn.error());
+    ok = 0;
+    for (const auto& r : replies) ok += r->type == REDIS_REPLY_STRING ? 1 : 0;
+    return {};
+  });
+  if (!written) ok = 0;
+  metrics_.system_events.Add({{"sink", "stream"}, {"result", "ok"}})
+      .Increment(static_cast<double>(ok));
+  if (ok < events.size()) {
+    metrics_.system_events.Add({{"sink", "stream"}, {"result", "error"}})
+        .Increment(static_cast<double>(events.size() - ok));
+  }
+  for (const SystemEvent& e : events) send_pub(e);
 }
 
 void StatusService::append_to_stream(const SystemEvent& event) {

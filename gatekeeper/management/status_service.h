@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -60,6 +61,16 @@ class StatusService {
 
   const RedisConfig& redis() const noexcept { return config_.redis; }
 
+  // For the bulk import and export, which handle thousands of statuses per call: runs `op`
+  // on a pooled connection (like every call here, once more on a fresh link when a pooled
+  // one turns out dead); a failure is counted and logged under `operation`.
+  Status with_store(const char* operation, const std::function<Status(RedisRouter&)>& op);
+  // Publishes many system events as publish() does one, the stream entries in one
+  // pipelined round.
+  void publish_all(const std::vector<SystemEvent>& events);
+  // Counts status writes made without apply() (the bulk import's batch script).
+  void count_changes(std::string_view source, std::uint64_t changed, std::uint64_t unchanged);
+
  private:
   // A pooled connection, handed back on destruction unless it broke.
   class Lease {
@@ -107,6 +118,7 @@ class StatusService {
   void store_error(const char* operation, const std::string& error);
   Result<Fields> read_hash(const std::string& key);
   void append_to_stream(const SystemEvent& event);
+  void send_pub(const SystemEvent& event);
   StatusLimits limits() const noexcept;
 
   const Config& config_;

@@ -58,6 +58,9 @@ Probe probe_for(const OpenApiOperation& op, const std::string& token) {
   } else if (op.path == "/u/{token}" && op.method == "POST") {
     p.body = "List-Unsubscribe=One-Click";
     p.type = "application/x-www-form-urlencoded";
+  } else if (op.path == "/import") {
+    p.body = "user,,openapi-probe,MAIL,0,1,\n";
+    p.type = "text/csv";
   } else if (op.path == "/u/{token}/preferences") {
     p.body = "form=preferences&topic%3Anews=on";
     p.type = "application/x-www-form-urlencoded";

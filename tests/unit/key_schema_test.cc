@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/redis/cluster_slots.h"
+#include "common/store/import_script.h"
 #include "common/store/key_schema.h"
 #include "common/store/status_script.h"
 
@@ -100,8 +101,9 @@ TEST_CASE("keys: the prefix and cluster mode come from the configuration", "[key
 }
 
 TEST_CASE("keys: the status scripts spell no key kind, they take the schema's prefixes", "[keys]") {
-  const auto scripts = gk::status_script_sources();
+  auto scripts = gk::status_script_sources();
   REQUIRE(scripts.size() >= 2);
+  for (std::string& s : gk::import_script_sources()) scripts.push_back(std::move(s));
   for (const std::string& script : scripts) {
     for (const std::string& kind : kKindLiterals) {
       for (const char quote : {'\'', '"'}) {
