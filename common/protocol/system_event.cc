@@ -14,6 +14,8 @@ nlohmann::json to_json(const SystemEvent& e) {
   j["businessUnit"] = e.bu;
   if (!e.channel.empty()) j["channel.type"] = e.channel;
   if (!e.topic.empty()) j["topic"] = e.topic;
+  if (!e.address.empty()) j["address"] = e.address;
+  if (!e.reason.empty()) j["reason"] = e.reason;
   j["timestamp"] = format_iso8601(e.timestamp);
   j["source"] = e.source;
   j["changed"] = e.changed;
@@ -38,6 +40,8 @@ std::vector<std::pair<std::string, std::string>> stream_fields(const SystemEvent
   f.emplace_back("businessUnit", e.bu);
   if (!e.channel.empty()) f.emplace_back("channel.type", e.channel);
   if (!e.topic.empty()) f.emplace_back("topic", e.topic);
+  if (!e.address.empty()) f.emplace_back("address", e.address);
+  if (!e.reason.empty()) f.emplace_back("reason", e.reason);
   f.emplace_back("timestamp", format_iso8601(e.timestamp));
   f.emplace_back("source", e.source);
   f.emplace_back("changed", e.changed ? "true" : "false");

@@ -20,6 +20,10 @@ struct SystemEvent {
   std::string bu;
   std::string channel;  // `channel.type`; omitted when empty
   std::string topic;    // `topic` (PROTOCOL.md 9); omitted when empty
+  // Address events (PROTOCOL.md 11): `address` in its stored form and `reason`; omitted
+  // when empty.
+  std::string address;
+  std::string reason;
   EpochMs timestamp = 0;
   std::string source;  // "api", "event" or "esp"
   bool changed = false;

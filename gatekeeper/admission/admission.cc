@@ -50,6 +50,15 @@ Admission AdmissionStep::screen(const PendingMessage& p) {
       return a;
     }
   }
+  if (addresses_ != nullptr && addresses_->active()) {
+    const std::string& name = channels_.name(*channel);
+    if (addresses_->erased(name, h.bu, h.user_id, h.email, h.to)) {
+      // Erased: nothing the store holds could change the verdict.
+      input_.erased = true;
+      return decide_with(nullptr, *channel);
+    }
+    input_.address = addresses_->address(name, h.to);
+  }
   a.kind = Admission::Kind::kNeedsFetch;
   return a;
 }

@@ -6,6 +6,7 @@
 #include "common/protocol/header.h"
 #include "common/rules/channels.h"
 #include "common/rules/decide.h"
+#include "common/store/address_book.h"
 #include "gatekeeper/admission/decision_writer.h"
 #include "gatekeeper/admission/pending_message.h"
 #include "gatekeeper/admission/status_source.h"
@@ -46,6 +47,10 @@ class AdmissionStep {
         max_frames_(max_frames),
         forward_transactional_(forward_transactional) {}
 
+  // The suppressed addresses and tombstones (PROTOCOL.md 11, 13) to check every routable
+  // message against; null (unit tests of other rules): none. The caller refreshes it.
+  void set_address_check(AddressCheck* check) noexcept { addresses_ = check; }
+
   // Applies reloaded settings (the channel registry is the caller's, updated in place).
   void configure(std::size_t max_header_bytes, std::size_t max_frames, bool forward_transactional);
 
@@ -67,6 +72,7 @@ class AdmissionStep {
   HeaderDecoder decoder_;
   std::size_t max_frames_;
   bool forward_transactional_;
+  AddressCheck* addresses_ = nullptr;
   MessageHeader header_;
   DecisionInput input_;
 };

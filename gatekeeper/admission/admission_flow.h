@@ -52,6 +52,9 @@ class AdmissionFlow {
     slots_.resize(config.ingress.batch_size);
   }
 
+  // The address and erasure check (admission.h); null: none.
+  void set_address_check(AddressCheck* check) noexcept { step_.set_address_check(check); }
+
   // Applies the reloadable settings of the config given at construction, which the caller
   // has just changed (the channel set stays the same).
   void configure() {

@@ -127,6 +127,7 @@ const std::vector<ApiRoute>& HttpApi::routes() {
     for (const auto& r : own_routes()) v.push_back(r.route);
     for (const auto& r : TopicRoutes::routes()) v.push_back(r.route);
     for (const auto& r : LinkRoutes::routes()) v.push_back(r.route);
+    for (const auto& r : AddressRoutes::routes()) v.push_back(r.route);
     return v;
   }();
   return all;
@@ -144,6 +145,7 @@ void HttpApi::register_routes(httplib::Server& server) {
   add_routes(*this, own_routes(), adder);
   add_routes(topic_routes_, TopicRoutes::routes(), adder);
   add_routes(link_routes_, LinkRoutes::routes(), adder);
+  add_routes(address_routes_, AddressRoutes::routes(), adder);
 
   // httplib calls this before it reads a body: an unauthenticated client gets its 401
   // without sending (or the server buffering) a byte of body. The public /u/ pages refuse
@@ -187,6 +189,7 @@ void HttpApi::add(httplib::Server& server, const std::string& method, const std:
   if (method == "GET") server.Get(pattern, std::move(wrapped));
   if (method == "PUT") server.Put(pattern, std::move(wrapped));
   if (method == "POST") server.Post(pattern, std::move(wrapped));
+  if (method == "DELETE") server.Delete(pattern, std::move(wrapped));
 }
 
 void HttpApi::add_public(httplib::Server& server, const ApiRoute& r, Handler handler) {

@@ -16,6 +16,7 @@
 
 #include "common/config/config.h"
 #include "common/rules/channels.h"
+#include "gatekeeper/api/address_routes.h"
 #include "gatekeeper/api/api_tokens.h"
 #include "gatekeeper/api/topic_routes.h"
 #include "gatekeeper/http/api_route.h"
@@ -34,6 +35,9 @@ class HttpApi {
   // Reads the tokens (throws std::runtime_error when the token file cannot be read).
   HttpApi(const Config& config, const ChannelRegistry& channels, StatusService& status,
           EventProcessor& processor, ManagementMetrics& metrics);
+
+  // The address routes' service; call before register_routes (without it they answer 503).
+  void attach(AddressService* addresses) { address_routes_.attach(addresses); }
 
   // Registers the routes; call before the server starts.
   void register_routes(httplib::Server& server);
@@ -83,6 +87,7 @@ class HttpApi {
   ManagementMetrics& metrics_;
   TopicRoutes topic_routes_;
   LinkRoutes link_routes_;
+  AddressRoutes address_routes_;
   std::shared_ptr<const ApiTokens> tokens() const;
 
   // The token-protected routes, as the pre-routing check matches them.

@@ -60,6 +60,11 @@ class StatusService {
 
   const RedisConfig& redis() const noexcept { return config_.redis; }
 
+  // Publishes on the PUB socket and appends to the stream; failures are counted and logged
+  // (rate-limited), never thrown: the change they report has already happened. For changes
+  // that are not a person's status (address suppressions) and go through their own service.
+  void publish(const SystemEvent& event);
+
  private:
   // A pooled connection, handed back on destruction unless it broke.
   class Lease {
@@ -91,9 +96,6 @@ class StatusService {
   // The time a change is stored and published with: `ts`, or the time of receipt when `ts`
   // lies past now + changes.max_future_ms (then `clamped`, counted by `source` and logged).
   EpochMs change_time(EpochMs ts, EpochMs received, std::string_view source, bool& clamped);
-  // Publishes on the PUB socket and appends to the stream; failures are counted and logged
-  // (rate-limited), never thrown: the status change they report has already happened.
-  void publish(const SystemEvent& event);
 
   // A pooled connection, else a new one.
   Result<Lease> acquire();
