@@ -11,6 +11,7 @@
 #include "gatekeeper/api/http_api.h"
 #include "gatekeeper/http/http_server.h"
 #include "gatekeeper/management/address_service.h"
+#include "gatekeeper/management/erasure_service.h"
 #include "gatekeeper/management/event_consumer.h"
 #include "gatekeeper/management/event_processor.h"
 #include "gatekeeper/management/management_metrics.h"
@@ -60,6 +61,7 @@ class Server {
   // Address suppressions (and erasure) share one Redis link of their own.
   std::unique_ptr<SharedRouter> shared_router_;
   std::unique_ptr<AddressService> addresses_;
+  std::unique_ptr<ErasureService> erasure_;
   std::unique_ptr<EventProcessor> processor_;
   std::unique_ptr<EventConsumer> consumer_;
   std::unique_ptr<HttpApi> api_;

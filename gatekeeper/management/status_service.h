@@ -21,6 +21,8 @@
 
 namespace gk {
 
+class ErasureService;
+
 // The status store and the system-event outlets, shared by the HTTP API threads and the
 // event consumer: writes go through the atomic Lua script, reads through plain commands,
 // system events to the bound PUB socket and the `<prefix>events` stream. Thread-safe: Redis
@@ -38,8 +40,13 @@ class StatusService {
   // Binds the PUB socket `egress.events`; throws zmq::error_t.
   void bind();
 
-  // Every status change goes through here: its time is clamped (a far-future time becomes
-  // the time of receipt, counted and logged), the field is written by the status script
+  // Erasure (PROTOCOL.md 13): an explicit Opt In lifts the tombstones of whom it names, in
+  // apply(), whichever door it came through. Call before changes flow.
+  void set_erasure(ErasureService* erasure) noexcept { erasure_ = erasure; }
+
+  // Every status change goes through here: an explicit Opt In (a field set to false by an
+  // `Opt In`) first lifts an erasure of whom it names; its time is clamped (a far-future time
+  // becomes the time of receipt, counted and logged), the field is written by the status script
   // (last writer wins, link, history; retried per `retry`), and its system event (and
   // `also_published`) goes to the PUB socket and the stream with the stored time. An error,
   // and nothing published, when the store failed.
@@ -113,6 +120,7 @@ class StatusService {
 
   const Config& config_;
   ManagementMetrics& metrics_;
+  ErasureService* erasure_ = nullptr;
   const KeySchema keys_;
   const std::string stream_maxlen_;
   const std::size_t pool_max_;
