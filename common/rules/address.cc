@@ -57,37 +57,41 @@ AddressKind address_kind(std::string_view channel) noexcept {
 }
 
 bool normalize_address(std::string_view channel, std::string_view raw, std::string& out) {
-  out.clear();
   const std::string_view s = trim(raw);
+  // Written through a pointer into a buffer sized once: this runs per message.
+  out.resize(s.size());
+  char* w = out.data();
+  bool ok = !s.empty();
   switch (address_kind(channel)) {
     case AddressKind::kEmail: {
-      bool ok = !s.empty();
       bool at = false;
       for (char c : s) {
-        if (space(c)) ok = false;
-        if (c == '@') at = true;
-        out.push_back(lower(c));
+        ok = ok && !space(c);
+        at = at || c == '@';
+        *w++ = lower(c);
       }
-      return ok && at;
+      ok = ok && at;
+      break;
     }
     case AddressKind::kPhone: {
-      bool ok = true;
+      char* const first = w;
       for (char c : s) {
-        if (c >= '0' && c <= '9') {
-          out.push_back(c);
-        } else if (c == '+' && out.empty()) {
-          out.push_back(c);
+        if ((c >= '0' && c <= '9') || (c == '+' && w == first)) {
+          *w++ = c;
         } else if (!phone_separator(c)) {
           ok = false;
         }
       }
-      return ok && out.size() > (out.starts_with('+') ? 1U : 0U);
+      const std::size_t n = static_cast<std::size_t>(w - first);
+      ok = ok && n > (n > 0 && *first == '+' ? 1U : 0U);
+      break;
     }
     case AddressKind::kOther:
-      out.assign(s);
-      return !out.empty();
+      for (char c : s) *w++ = c;
+      break;
   }
-  return false;
+  out.resize(static_cast<std::size_t>(w - out.data()));
+  return ok;
 }
 
 std::string address_problem(std::string_view channel, std::string_view raw) {

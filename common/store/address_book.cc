@@ -67,6 +67,8 @@ std::shared_ptr<const AddressBook::State> AddressBook::snapshot() const {
 }
 
 void AddressBook::publish(State state, bool synced) {
+  state.tombstone_his.clear();
+  for (const TombstoneId& t : state.tombstones) state.tombstone_his.insert(t.hi);
   {
     std::lock_guard lock(mutex_);
     state_ = std::make_shared<const State>(std::move(state));
@@ -311,35 +313,58 @@ void AddressBook::run() {
   disconnect();
 }
 
-void AddressCheck::refresh() {
+bool AddressCheck::refresh() {
   const std::uint64_t v = book_.version();
-  if (v == seen_) return;
+  if (v == seen_) return false;
   seen_ = v;
   synced_ = book_.synced();
   state_ = book_.snapshot();
   view_ = state_ && (!state_->addresses.empty() || !state_->tombstones.empty()) ? state_.get()
                                                                                 : nullptr;
+  return true;
 }
 
-bool AddressCheck::erased(std::string_view channel, std::string_view bu, std::string_view user_id,
-                          std::string_view email, std::string_view to) {
-  if (view_ == nullptr || view_->tombstones.empty()) return false;
-  const auto& t = view_->tombstones;
-  if (!user_id.empty() && t.contains(hasher_.user(bu, user_id))) return true;
-  if (!email.empty() && normalize_address("MAIL", email, normalized_) &&
-      t.contains(hasher_.address("MAIL", normalized_))) {
-    return true;
+bool AddressCheck::user_erased(std::string_view bu, std::string_view id) const {
+  if (!view_->tombstone_his.contains(hasher_.user_hi(bu, id))) return false;
+  return view_->tombstones.contains(hasher_.user(bu, id));
+}
+
+bool AddressCheck::address_erased(std::string_view channel, std::string_view address) const {
+  if (!view_->tombstone_his.contains(hasher_.address_hi(channel, address))) return false;
+  return view_->tombstones.contains(hasher_.address(channel, address));
+}
+
+AddressCheck::Verdict AddressCheck::check(std::string_view channel, std::string_view bu,
+                                          std::string_view user_id, std::string_view email,
+                                          std::string_view to) {
+  Verdict v;
+  if (view_ == nullptr) return v;
+  const bool to_ok = !to.empty() && normalize_address(channel, to, to_);
+  if (!view_->tombstones.empty()) {
+    if (!user_id.empty() && user_erased(bu, user_id)) {
+      v.erased = true;
+      return v;
+    }
+    // The usual header names the same address as user.email and as `to`: normalised once.
+    const bool email_ok = !email.empty() && (channel == "MAIL" && email == to
+                                                 ? (email_.assign(to_), to_ok)
+                                                 : normalize_address("MAIL", email, email_));
+    if (email_ok && address_erased("MAIL", email_)) {
+      v.erased = true;
+      return v;
+    }
+    const bool same = email_ok && to_ok && channel == "MAIL" && to_ == email_;
+    if (to_ok && !same && address_erased(channel, to_)) {
+      v.erased = true;
+      return v;
+    }
   }
-  return !to.empty() && normalize_address(channel, to, normalized_) &&
-         t.contains(hasher_.address(channel, normalized_));
-}
-
-AddressReason AddressCheck::address(std::string_view channel, std::string_view to) {
-  if (view_ == nullptr || view_->addresses.empty() || to.empty()) return AddressReason::kNone;
-  if (!normalize_address(channel, to, normalized_)) return AddressReason::kNone;
-  key_.assign(channel).append(":").append(normalized_);
-  const auto it = view_->addresses.find(std::string_view(key_));
-  return it == view_->addresses.end() ? AddressReason::kNone : it->second;
+  if (to_ok && !view_->addresses.empty()) {
+    key_.assign(channel).append(":").append(to_);
+    const auto it = view_->addresses.find(std::string_view(key_));
+    if (it != view_->addresses.end()) v.address = it->second;
+  }
+  return v;
 }
 
 }  // namespace gk

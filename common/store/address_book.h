@@ -46,6 +46,8 @@ class AddressBook {
     // "<CHANNEL>:<address in stored form>" -> why it is suppressed; only suppressed ones.
     absl::flat_hash_map<std::string, AddressReason, KeyHash, KeyEq> addresses;
     absl::flat_hash_set<TombstoneId, TombstoneIdHash> tombstones;
+    // The tombstones' first halves, probed first (one SipHash per identifier).
+    absl::flat_hash_set<std::uint64_t> tombstone_his;
   };
 
   explicit AddressBook(const RedisConfig& redis);
@@ -103,18 +105,23 @@ class AddressCheck {
  public:
   AddressCheck(const AddressBook& book, std::string_view salt) : book_(book), hasher_(salt) {}
 
-  // Takes a newer snapshot if there is one: one atomic load when nothing changed.
-  void refresh();
+  // Takes a newer snapshot if there is one (true): one atomic load when nothing changed.
+  bool refresh();
+  std::size_t addresses() const noexcept { return state_ ? state_->addresses.size() : 0; }
+  std::size_t tombstones() const noexcept { return state_ ? state_->tombstones.size() : 0; }
   // False while the book is not in step with the store: fail closed, as for an unreachable
   // store.
   bool ready() const noexcept { return synced_; }
   // Whether any address or tombstone is known; when not, both checks below are skipped.
   bool active() const noexcept { return view_ != nullptr; }
-  // Section 13: is an identifier of the message erased? `channel` is canonical.
-  bool erased(std::string_view channel, std::string_view bu, std::string_view user_id,
-              std::string_view email, std::string_view to);
-  // Section 11: why `to` is suppressed on `channel` (kNone: it is not).
-  AddressReason address(std::string_view channel, std::string_view to);
+  struct Verdict {
+    bool erased = false;                           // section 13: an identifier is erased
+    AddressReason address = AddressReason::kNone;  // section 11: why `to` is suppressed
+  };
+  // Both checks of one message; `channel` is canonical. `to` is normalised once for both,
+  // and on MAIL a `to` equal to the user's email is hashed once.
+  Verdict check(std::string_view channel, std::string_view bu, std::string_view user_id,
+                std::string_view email, std::string_view to);
 
  private:
   const AddressBook& book_;
@@ -123,8 +130,12 @@ class AddressCheck {
   bool synced_ = false;
   std::shared_ptr<const AddressBook::State> state_;
   const AddressBook::State* view_ = nullptr;  // state_.get(), null while both sets are empty
+  bool user_erased(std::string_view bu, std::string_view id) const;
+  bool address_erased(std::string_view channel, std::string_view address) const;
+
   std::string key_;
-  std::string normalized_;
+  std::string to_;
+  std::string email_;
 };
 
 }  // namespace gk

@@ -80,14 +80,30 @@ TombstoneHasher::TombstoneHasher(std::string_view salt) {
   k3_ = load64(digest.data() + 24);
 }
 
-TombstoneId TombstoneHasher::hash(std::string_view kind, std::string_view a,
-                                  std::string_view b) const {
-  // NUL separators: no two different (kind, a, b) give the same input.
+void TombstoneHasher::input(std::string_view kind, std::string_view a, std::string_view b) const {
+  // NUL separators: no two different (kind, a, b) give the same input (none of the
+  // identifiers may hold a control character).
   buffer_.clear();
   buffer_.append(kind).push_back('\0');
   buffer_.append(a).push_back('\0');
   buffer_.append(b);
+}
+
+TombstoneId TombstoneHasher::hash(std::string_view kind, std::string_view a,
+                                  std::string_view b) const {
+  input(kind, a, b);
   return {siphash24(k0_, k1_, buffer_), siphash24(k2_, k3_, buffer_)};
+}
+
+std::uint64_t TombstoneHasher::user_hi(std::string_view bu, std::string_view external_id) const {
+  input("user", bu, external_id);
+  return siphash24(k0_, k1_, buffer_);
+}
+
+std::uint64_t TombstoneHasher::address_hi(std::string_view channel,
+                                          std::string_view address) const {
+  input("address", channel, address);
+  return siphash24(k0_, k1_, buffer_);
 }
 
 TombstoneId TombstoneHasher::user(std::string_view bu, std::string_view external_id) const {

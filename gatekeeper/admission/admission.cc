@@ -51,13 +51,14 @@ Admission AdmissionStep::screen(const PendingMessage& p) {
     }
   }
   if (addresses_ != nullptr && addresses_->active()) {
-    const std::string& name = channels_.name(*channel);
-    if (addresses_->erased(name, h.bu, h.user_id, h.email, h.to)) {
+    const AddressCheck::Verdict v =
+        addresses_->check(channels_.name(*channel), h.bu, h.user_id, h.email, h.to);
+    if (v.erased) {
       // Erased: nothing the store holds could change the verdict.
       input_.erased = true;
       return decide_with(nullptr, *channel);
     }
-    input_.address = addresses_->address(name, h.to);
+    input_.address = v.address;
   }
   a.kind = Admission::Kind::kNeedsFetch;
   return a;

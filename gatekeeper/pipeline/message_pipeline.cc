@@ -65,7 +65,11 @@ void MessagePipeline::run(const std::atomic<bool>& stop) {
   while (true) {
     const auto now = clock_.now();
     // Between batches: a batch is decided on one snapshot of addresses and tombstones.
-    address_check_.refresh();
+    if (address_check_.refresh()) {
+      stats_.suppressed_addresses.set(address_check_.addresses());
+      stats_.tombstones.set(address_check_.tombstones());
+      stats_.address_book_synced.set(address_check_.ready() ? 1 : 0);
+    }
     if (!flow_.draining() && stop.load(std::memory_order_relaxed)) {
       flow_.begin_drain();
       drain_deadline = now + std::chrono::milliseconds(config_.egress.drain_timeout_ms);
