@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <iostream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -108,6 +109,11 @@ int run_address_bench(bool quick, bool as_json, int runs) {
     for (int half = 0; half < 2; ++half) {
       const bool with_book = (half == 0) == (run % 2 == 1);
       set_book(redis, opts.http_port, with_book);
+      // The book's own thread must not cost anything while nothing changes.
+      const double idle_before = cpu_seconds(pid);
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+      std::fprintf(stderr, "idle CPU with%s the book: %.1f ms/s\n", with_book ? "" : "out",
+                   (cpu_seconds(pid) - idle_before) * 1000);
       (with_book ? on : off)
           .push_back(
               measure(with_book ? "addresses-on" + tag : "addresses-off" + tag, ctx, s, pid));

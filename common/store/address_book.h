@@ -3,6 +3,7 @@
 #include <absl/container/flat_hash_map.h>
 #include <absl/container/flat_hash_set.h>
 #include <absl/hash/hash.h>
+#include <absl/strings/string_view.h>
 
 #include <atomic>
 #include <cstdint>
@@ -35,7 +36,7 @@ class AddressBook {
   struct KeyHash {
     using is_transparent = void;
     std::size_t operator()(std::string_view s) const noexcept {
-      return absl::Hash<std::string_view>{}(s);
+      return absl::Hash<absl::string_view>{}(absl::string_view(s.data(), s.size()));
     }
   };
   struct KeyEq {

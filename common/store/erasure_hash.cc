@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include <array>
+#include <bit>
 #include <cstring>
 
 namespace gk {
@@ -13,10 +14,17 @@ constexpr std::uint64_t rotl(std::uint64_t x, int b) noexcept {
   return (x << b) | (x >> (64 - b));
 }
 
+// Little-endian, as SipHash reads its input; one load on the machines we build for.
 std::uint64_t load64(const unsigned char* p) noexcept {
-  std::uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
-  return v;
+  if constexpr (std::endian::native == std::endian::little) {
+    std::uint64_t v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+  } else {
+    std::uint64_t v = 0;
+    for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
+    return v;
+  }
 }
 
 }  // namespace
