@@ -29,7 +29,7 @@ json bounce(const std::string& email, const std::string& type, const std::string
 
 }  // namespace
 
-TEST_CASE("e2e addresses: every reason on the decisions outlet, transactional included",
+TEST_CASE("e2e addresses: every reason on the decisions outlet (transactional included)",
           "[e2e][addresses]") {
   RedisServer redis;
   AddrRig rig(addr_options(redis.port()));
@@ -115,7 +115,7 @@ TEST_CASE("e2e addresses: every reason on the decisions outlet, transactional in
   }
 }
 
-TEST_CASE("e2e addresses: SMS keywords, START never lifts a bounce", "[e2e][addresses]") {
+TEST_CASE("e2e addresses: SMS keywords; START never lifts a bounce", "[e2e][addresses]") {
   RedisServer redis;
   AddrRig rig(addr_options(redis.port()));
   rig.start();

@@ -39,7 +39,7 @@ TEST_CASE("addresses: other channels are only trimmed", "[address]") {
   CHECK(out == "Token-ABC");
 }
 
-TEST_CASE("addresses: SMS keywords are exactly one word, trimmed, any case", "[address]") {
+TEST_CASE("addresses: an SMS keyword is exactly one word (trimmed; any case)", "[address]") {
   const SmsKeywordsConfig k;
   auto match = [&](std::string_view body) { return match_sms_keyword(body, k.opt_out, k.opt_in); };
   CHECK(match("STOP") == SmsKeyword::kOptOut);
@@ -74,8 +74,8 @@ TEST_CASE("addresses: reasons round-trip", "[address]") {
 }
 
 TEST_CASE(
-    "decide: erased, blacklist, address, then the channel rules; the exemption covers "
-    "neither erased nor address",
+    "decide: erased before blacklist before address before the channel rules; the "
+    "exemption covers neither erased nor address",
     "[address][decide]") {
   OptOutRecord clean;
   DecisionInput in;
@@ -116,7 +116,7 @@ TEST_CASE(
   CHECK(is_suppression(Reason::kAddressBounce));
 }
 
-TEST_CASE("erasure hashes: salted, per kind, no identifier inside", "[address][erasure]") {
+TEST_CASE("erasure hashes: salted and per kind with no identifier inside", "[address][erasure]") {
   const std::string salt(40, 's');
   const std::string a = tombstone_of_user(salt, "", "alice");
   CHECK(a.size() == 32);
