@@ -63,7 +63,7 @@ GatekeeperOptions cluster_options(RedisCluster& cluster) {
 
 }  // namespace
 
-TEST_CASE("e2e cluster: addresses on every primary; erasure leaves no trace on any node",
+TEST_CASE("e2e cluster: addresses on every primary and erasure leaving no trace on any node",
           "[e2e][addresses][erasure][cluster]") {
   RedisCluster cluster(3, 0);
   // Suppressions written before the start land on every primary; SCAN must find them all.

@@ -115,7 +115,7 @@ TEST_CASE("e2e addresses: every reason on the decisions outlet (transactional in
   }
 }
 
-TEST_CASE("e2e addresses: SMS keywords; START never lifts a bounce", "[e2e][addresses]") {
+TEST_CASE("e2e addresses: SMS keywords and START never lifting a bounce", "[e2e][addresses]") {
   RedisServer redis;
   AddrRig rig(addr_options(redis.port()));
   rig.start();

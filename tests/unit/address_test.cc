@@ -39,7 +39,7 @@ TEST_CASE("addresses: other channels are only trimmed", "[address]") {
   CHECK(out == "Token-ABC");
 }
 
-TEST_CASE("addresses: an SMS keyword is exactly one word (trimmed; any case)", "[address]") {
+TEST_CASE("addresses: an SMS keyword is exactly one word (trimmed and in any case)", "[address]") {
   const SmsKeywordsConfig k;
   auto match = [&](std::string_view body) { return match_sms_keyword(body, k.opt_out, k.opt_in); };
   CHECK(match("STOP") == SmsKeyword::kOptOut);
@@ -74,7 +74,7 @@ TEST_CASE("addresses: reasons round-trip", "[address]") {
 }
 
 TEST_CASE(
-    "decide: erased before blacklist before address before the channel rules; the "
+    "decide: erased before blacklist before address before the channel rules and the "
     "exemption covers neither erased nor address",
     "[address][decide]") {
   OptOutRecord clean;
