@@ -1,6 +1,7 @@
 #include "gatekeeper/management/address_service.h"
 
 #include "common/protocol/system_event.h"
+#include "common/store/status_script.h"
 
 namespace gk {
 
@@ -26,7 +27,11 @@ Result<AppliedAddressChange> AddressService::apply(const AddressChange& change) 
   w.mode = change.mode;
   w.suppressed = change.suppressed;
   w.reason = change.reason;
-  w.ts = change.ts;
+  // A time past now + changes.max_future_ms would win against every later change: the time
+  // of receipt instead, as for a person's status.
+  bool clamped = false;
+  const EpochMs now = now_ms();
+  w.ts = clamp_change_time(change.ts, now, now, config_.changes.max_future_ms, clamped);
   w.soft_bounce_limit = config_.suppression.soft_bounce_limit;
   w.soft_bounce_window_ms =
       static_cast<EpochMs>(config_.suppression.soft_bounce_window_days) * 24 * 60 * 60 * 1000;
