@@ -69,6 +69,7 @@ void MessagePipeline::run(const std::atomic<bool>& stop) {
       stats_.suppressed_addresses.set(address_check_.addresses());
       stats_.tombstones.set(address_check_.tombstones());
       stats_.address_book_synced.set(address_check_.ready() ? 1 : 0);
+      health_.addresses_synced = address_check_.ready();
     }
     if (!flow_.draining() && stop.load(std::memory_order_relaxed)) {
       flow_.begin_drain();
