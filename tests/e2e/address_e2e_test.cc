@@ -225,3 +225,23 @@ TEST_CASE("e2e addresses: a suppression written to Redis directly is noticed", "
   redis.command({"DEL", "gk:a:MAIL:later@example.com"});
   CHECK(rig.eventually_outcome("MAIL", "MAIL", u, "later@example.com") == "MAIL");
 }
+
+TEST_CASE("e2e addresses: after a Redis outage the book is loaded again before messages go",
+          "[e2e][addresses]") {
+  RedisServer redis;
+  AddrRig rig(addr_options(redis.port()));
+  rig.start();
+  const json u = {{"id", "u-outage"}};
+  REQUIRE(rig.outcome("MAIL", u, "outage@example.com") == "MAIL");
+  redis.stop();
+  REQUIRE(eventually([&] { return http_get(rig.opts.http_port, "/readyz").status == 503; }));
+  // Written while no sidecar listened: only a fresh load can know it.
+  redis.start();
+  redis.command({"HSET", "gk:a:MAIL:outage@example.com", "suppressed", "1", "reason", "complaint"});
+  REQUIRE(eventually([&] { return http_get(rig.opts.http_port, "/readyz").status == 200; },
+                     std::chrono::seconds(10)));
+  CHECK(rig.outcome("MAIL", u, "outage@example.com", kTransactional) ==
+        "suppressed/address:complaint");
+  const std::string ready = http_get(rig.opts.http_port, "/readyz").body;
+  CHECK(ready.find("\"addresses\":true") != std::string::npos);
+}
