@@ -1,6 +1,7 @@
 #include "common/rules/address.h"
 
 #include <array>
+#include <cstring>
 #include <utility>
 
 #include "common/rules/channels.h"
@@ -64,7 +65,20 @@ bool normalize_address(std::string_view channel, std::string_view raw, std::stri
   bool ok = !s.empty();
   switch (address_kind(channel)) {
     case AddressKind::kEmail: {
-      bool at = false;
+      // Most addresses arrive in stored form already: one branch-free scan, then a copy.
+      bool upper = false, blank = false, at = false;
+      for (char c : s) {
+        upper |= static_cast<unsigned char>(c - 'A') < 26U;
+        blank |= space(c);
+        at |= c == '@';
+      }
+      if (!upper) {
+        if (!s.empty()) std::memcpy(w, s.data(), s.size());
+        w += s.size();
+        ok = ok && at && !blank;
+        break;
+      }
+      at = false;
       for (char c : s) {
         ok = ok && !space(c);
         at = at || c == '@';
