@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "bench/address_bench.h"
 #include "bench/cluster_bench.h"
 #include "bench/forwarder.h"
 #include "bench/import_bench.h"
@@ -27,6 +28,7 @@ constexpr const char* kUsage =
        gk-bench cluster [--quick] [--json]
        gk-bench links [--quick] [--json]
        gk-bench import [ROWS] [--cluster] [--runs N] [--json]
+       gk-bench addresses [--quick] [--json] [--runs N]
        gk-bench sigkill
        gk-bench forwarder IN OUT
 
@@ -54,6 +56,11 @@ cluster: two gatekeepers loaded at the same time, each by its own sender, once o
 redis-server and once on a Redis Cluster of 3 primaries: warm (cached people) and cold
 (every message a store read); aggregate msg/s, CPU, p50/p99, each sidecar's figures and the
 cluster/single ratio. --quick: a tenth of the messages.
+
+addresses: the warm load (realistic header, 100,000 cached people) without any suppressed
+address or erasure tombstone, then with 10,000 suppressed addresses and 100 tombstones that
+no message matches: medians of msg/s, CPU per message and p99, and the on/off ratios.
+--quick: a tenth of the messages.
 
 links: unsubscribe links issued per second by POST /unsubscribe-links (1000 a call, two
 client threads), and token sealing alone. --quick: a tenth of the calls.
@@ -135,6 +142,11 @@ int main(int argc, char** argv) {
     const auto f = parse_flags(argc, argv, 2, "--quick");
     if (!f || f->help) return usage(f.has_value());
     return run_links_bench(f->quick, f->json);
+  }
+  if (command == "addresses") {
+    const auto f = parse_flags(argc, argv, 2, "--quick --runs");
+    if (!f || f->help) return usage(f.has_value());
+    return run_address_bench(f->quick, f->json, f->runs);
   }
   if (command == "cluster") {
     const auto f = parse_flags(argc, argv, 2, "--quick");

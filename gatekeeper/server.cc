@@ -22,6 +22,9 @@ Server::~Server() {
   consumer_.reset();
   api_.reset();
   processor_.reset();
+  addresses_.reset();
+  erasure_.reset();
+  shared_router_.reset();
   status_.reset();
   pipeline_.reset();
   zap_.reset();
@@ -46,6 +49,11 @@ void Server::start() {
   }
   status_ = std::make_unique<StatusService>(config_, context_, management_metrics_);
   processor_ = std::make_unique<EventProcessor>(channels_, *status_, management_metrics_);
+  shared_router_ = std::make_unique<SharedRouter>(config_.redis);
+  addresses_ = std::make_unique<AddressService>(config_, channels_, *status_, *shared_router_);
+  erasure_ = std::make_unique<ErasureService>(config_, *shared_router_);
+  status_->set_erasure(erasure_.get());
+  processor_->attach(addresses_.get());
   consumer_ = std::make_unique<EventConsumer>(config_, context_, channels_, *processor_,
                                               management_metrics_);
   try {
@@ -59,6 +67,7 @@ void Server::start() {
   http_ =
       std::make_unique<HttpServer>(config_.http, health_, metrics_, stats_.http_queue_overflows);
   api_ = std::make_unique<HttpApi>(config_, channels_, *status_, *processor_, management_metrics_);
+  api_->attach(addresses_.get(), erasure_.get());
   api_->register_routes(http_->server());
   consumer_->start();
   http_port_ = http_->start();

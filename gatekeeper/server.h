@@ -10,6 +10,8 @@
 #include "gatekeeper/admission/pipeline_stats.h"
 #include "gatekeeper/api/http_api.h"
 #include "gatekeeper/http/http_server.h"
+#include "gatekeeper/management/address_service.h"
+#include "gatekeeper/management/erasure_service.h"
 #include "gatekeeper/management/event_consumer.h"
 #include "gatekeeper/management/event_processor.h"
 #include "gatekeeper/management/management_metrics.h"
@@ -56,6 +58,10 @@ class Server {
   std::unique_ptr<MessagePipeline> pipeline_;
   // Status management: one service shared by the events socket and the API.
   std::unique_ptr<StatusService> status_;
+  // Address suppressions (and erasure) share one Redis link of their own.
+  std::unique_ptr<SharedRouter> shared_router_;
+  std::unique_ptr<AddressService> addresses_;
+  std::unique_ptr<ErasureService> erasure_;
   std::unique_ptr<EventProcessor> processor_;
   std::unique_ptr<EventConsumer> consumer_;
   std::unique_ptr<HttpApi> api_;

@@ -305,6 +305,20 @@ void read_unsubscribe(Reader& r, const toml::table* t, Config& config) {
   }
 }
 
+// The keyword lists must not share a word: one body cannot both stop and restart.
+void read_sms_keywords(Reader& r, const toml::table* t, Config& config) {
+  if (t == nullptr) return;
+  read_section(r, *t, "sms_keywords", "sms_keywords", config);
+  for (const std::string& out : config.sms_keywords.opt_out) {
+    for (const std::string& in : config.sms_keywords.opt_in) {
+      if (iequals(out, in)) {
+        r.fail("sms_keywords.opt_in", line_at(t, "opt_in"),
+               in_quotes(in) + " is both an opt-out and an opt-in keyword");
+      }
+    }
+  }
+}
+
 // Sections in file order of the table; errors are sorted by line afterwards, so this order
 // only shows among errors without a line.
 void read_config(Reader& r, const toml::table& root, Config& config) {
@@ -326,6 +340,10 @@ void read_config(Reader& r, const toml::table& root, Config& config) {
   }
   read_topics(r, section("topics"), config);
   read_unsubscribe(r, section("unsubscribe"), config);
+  for (std::string_view plain : {"suppression", "erasure"}) {
+    read_section(r, or_empty(section(plain)), plain, plain, config);
+  }
+  read_sms_keywords(r, section("sms_keywords"), config);
   check_distinct(r, bound);
 }
 

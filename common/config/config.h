@@ -137,6 +137,25 @@ struct UnsubscribeConfig {
   bool enabled() const noexcept { return !base_url.empty(); }
 };
 
+// Address suppressions (PROTOCOL.md 11): how soft bounces add up to a suppression.
+struct SuppressionConfig {
+  int soft_bounce_limit = 3;        // the n-th soft bounce within the window suppresses
+  int soft_bounce_window_days = 7;  // counted back from the newest soft bounce's time
+};
+
+// The words an inbound SMS body must be (exactly one, trimmed, any case) to stop or restart.
+struct SmsKeywordsConfig {
+  std::vector<std::string> opt_out = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"};
+  std::vector<std::string> opt_in = {"START", "YES", "UNSTOP"};
+};
+
+// Erasure (PROTOCOL.md 13): the salt the tombstones' identifier hashes are keyed with.
+struct ErasureConfig {
+  std::string salt;  // at least 32 characters; empty: erasure disabled (DELETE answers 503)
+
+  bool enabled() const noexcept { return !salt.empty(); }
+};
+
 struct Config {
   IngressConfig ingress;
   EgressConfig egress;
@@ -151,6 +170,9 @@ struct Config {
   IdentityConfig identity;
   std::vector<TopicConfig> topics;  // in file order
   UnsubscribeConfig unsubscribe;
+  SuppressionConfig suppression;
+  SmsKeywordsConfig sms_keywords;
+  ErasureConfig erasure;
 };
 
 using ConfigPtr = std::shared_ptr<const Config>;

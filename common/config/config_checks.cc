@@ -196,6 +196,19 @@ std::string secret_problem(std::string_view secret) {
              : "";
 }
 
+std::string keyword_problem(std::string_view word) {
+  if (word.empty()) return "a keyword must not be empty";
+  if (has_space_or_control(word)) return "a keyword is one word, without whitespace";
+  return "";
+}
+
+std::string salt_problem(std::string_view salt) {
+  if (salt.empty()) return "";  // erasure off
+  return salt.size() < 32
+             ? "the salt needs at least 32 characters, got " + std::to_string(salt.size())
+             : "";
+}
+
 std::string parse_redis_url(std::string_view url, RedisConfig& out) {
   if (starts_with(url, "unix://")) return "unix:// sockets are not supported; use redis://";
   if (starts_with(url, "rediss://")) return "TLS (rediss://) is not supported";

@@ -52,6 +52,10 @@ std::string z85_key_problem(std::string_view key);
 std::string topic_name_problem(std::string_view name);
 std::string base_url_problem(std::string_view url);
 std::string secret_problem(std::string_view secret);
+// An SMS keyword: one word, no whitespace, not empty.
+std::string keyword_problem(std::string_view word);
+// erasure.salt: at least 32 characters.
+std::string salt_problem(std::string_view salt);
 std::string any_text(std::string_view);
 
 // Fills host, port, db, username and password of `out`. Problems never echo the URL, since

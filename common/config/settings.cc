@@ -222,6 +222,17 @@ const Setting kSettings[] = {
      .doc = "or a file with one secret per line"},
     {GK_KEY(unsubscribe.link_ttl_days), .reload = kRestart, .kind = kInteger, .min = 60,
      .max = 36500, .doc = "days a link works after it was issued"},
+
+    {GK_KEY(suppression.soft_bounce_limit), .reload = kRestart, .kind = kInteger, .min = 1,
+     .max = 1000, .doc = "the soft bounce that suppresses an address, counted in the window"},
+    {GK_KEY(suppression.soft_bounce_window_days), .reload = kRestart, .kind = kInteger, .min = 1,
+     .max = 3650, .doc = "days back from the newest soft bounce that count"},
+    {GK_KEY(sms_keywords.opt_out), .reload = kRestart, .kind = kStrings, .check = keyword_problem,
+     .doc = "inbound SMS bodies that suppress the sender's number"},
+    {GK_KEY(sms_keywords.opt_in), .reload = kRestart, .kind = kStrings, .check = keyword_problem,
+     .doc = "inbound SMS bodies that lift an sms_stop of the sender's number"},
+    {GK_KEY(erasure.salt), .reload = kRestart, .kind = kString, .check = salt_problem,
+     .secret = Secret::kYes, .doc = "key of the tombstones' identifier hashes; empty: no erasure"},
 };
 
 #undef GK_TOPIC_KEY

@@ -64,6 +64,9 @@ EventKind kind_of(std::string_view name) noexcept {
   if (iequals(name, kMailUnsubscribeEvent)) return EventKind::kMailUnsubscribe;
   if (iequals(name, kBlacklistedEvent)) return EventKind::kBlacklisted;
   if (iequals(name, kWhitelistedEvent)) return EventKind::kWhitelisted;
+  if (iequals(name, kMailBounceEvent)) return EventKind::kMailBounce;
+  if (iequals(name, kMailComplaintEvent)) return EventKind::kMailComplaint;
+  if (iequals(name, kSmsInboundEvent)) return EventKind::kSmsInbound;
   return EventKind::kOther;
 }
 
@@ -79,6 +82,12 @@ std::string_view canonical_name(EventKind kind) noexcept {
       return kBlacklistedEvent;
     case EventKind::kWhitelisted:
       return kWhitelistedEvent;
+    case EventKind::kMailBounce:
+      return kMailBounceEvent;
+    case EventKind::kMailComplaint:
+      return kMailComplaintEvent;
+    case EventKind::kSmsInbound:
+      return kSmsInboundEvent;
     case EventKind::kOther:
       break;
   }
@@ -216,6 +225,34 @@ Event parse_event(const json& value, const ChannelRegistry& channels) {
   return ev;
 }
 
+// Rejects an address event that lacks what it needs: an address, a bounce type, an SMS body.
+void check_address_event(Event& ev, const Identity& who) {
+  if (!ev.accepted() || !address_event(ev.kind)) return;
+  const bool sms = ev.kind == EventKind::kSmsInbound;
+  if (event_address(ev, who).empty()) {
+    ev.error = error(sms ? "properties.from" : "properties.address", ErrorType::kMissingValue,
+                     ev.name + (sms ? " needs properties.from (the sender's number)"
+                                    : " needs properties.address or the body's email"));
+    return;
+  }
+  const json& p = ev.properties;
+  if (ev.kind == EventKind::kMailBounce) {
+    const auto type = p.find("type");
+    if (type == p.end() || !type->is_string() ||
+        (type->get_ref<const std::string&>() != "hard" &&
+         type->get_ref<const std::string&>() != "soft")) {
+      ev.error = error("properties.type", ErrorType::kInvalidValue,
+                       "mail.bounce needs properties.type \"hard\" or \"soft\"");
+    }
+  } else if (sms) {
+    const auto body = p.find("body");
+    if (body == p.end() || !body->is_string()) {
+      ev.error = error("properties.body", ErrorType::kMissingValue,
+                       "sms.inbound needs properties.body (a string)");
+    }
+  }
+}
+
 }  // namespace
 
 std::string_view to_string(ErrorType type) noexcept {
@@ -264,13 +301,42 @@ EventBodyResult parse_event_body(std::string_view bytes, const ChannelRegistry& 
                              std::to_string(events->size()));
     return result;
   }
-  if (auto e = parse_identity(*body, result.body.identity)) {
-    result.error = std::move(e);
-    return result;
-  }
   result.body.events.reserve(events->size());
   for (const json& e : *events) result.body.events.push_back(parse_event(e, channels));
+  if (auto e = parse_identity(*body, result.body.identity)) {
+    // Address events name an address, not a person: a body of only those needs no one.
+    const bool only_addresses =
+        e->type == ErrorType::kMissingValue &&
+        std::all_of(result.body.events.begin(), result.body.events.end(),
+                    [](const Event& ev) { return ev.accepted() && address_event(ev.kind); });
+    if (!only_addresses) {
+      result.body.events.clear();
+      result.error = std::move(e);
+      return result;
+    }
+  }
+  for (Event& ev : result.body.events) check_address_event(ev, result.body.identity);
   return result;
+}
+
+bool address_event(EventKind kind) noexcept {
+  return kind == EventKind::kMailBounce || kind == EventKind::kMailComplaint ||
+         kind == EventKind::kSmsInbound;
+}
+
+std::string event_address(const Event& event, const Identity& who) {
+  const json& p = event.properties;
+  if (p.is_object()) {
+    if (const auto a = p.find("address"); a != p.end() && a->is_string()) {
+      return a->get<std::string>();
+    }
+    if (event.kind == EventKind::kSmsInbound) {
+      if (const auto from = p.find("from"); from != p.end() && from->is_string()) {
+        return from->get<std::string>();
+      }
+    }
+  }
+  return event.kind == EventKind::kSmsInbound ? std::string() : who.email;
 }
 
 std::optional<StatusChange> status_change(const Event& event, const ChannelRegistry& channels) {
@@ -293,6 +359,9 @@ std::optional<StatusChange> status_change(const Event& event, const ChannelRegis
       return StatusChange{std::string(kBlacklistField), true};
     case EventKind::kWhitelisted:
       return StatusChange{std::string(kBlacklistField), false};
+    case EventKind::kMailBounce:
+    case EventKind::kMailComplaint:
+    case EventKind::kSmsInbound:
     case EventKind::kOther:
       break;
   }
@@ -300,7 +369,7 @@ std::optional<StatusChange> status_change(const Event& event, const ChannelRegis
 }
 
 std::string_view event_source(const Event& event) noexcept {
-  return event.kind == EventKind::kMailUnsubscribe ? "esp" : "event";
+  return event.kind == EventKind::kMailUnsubscribe || address_event(event.kind) ? "esp" : "event";
 }
 
 }  // namespace gk

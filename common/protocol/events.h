@@ -25,7 +25,20 @@ struct FieldError {
 };
 
 // The event names with a meaning here; every other name is republished unchanged.
-enum class EventKind { kOptOut, kOptIn, kMailUnsubscribe, kBlacklisted, kWhitelisted, kOther };
+enum class EventKind {
+  kOptOut,
+  kOptIn,
+  kMailUnsubscribe,
+  kBlacklisted,
+  kWhitelisted,
+  kMailBounce,  // section 11: events about an address rather than a person
+  kMailComplaint,
+  kSmsInbound,
+  kOther
+};
+
+// Events about an address (PROTOCOL.md 11): a body of only these may name no person.
+bool address_event(EventKind kind) noexcept;
 
 // Who a body is about: a full user (external id), a lead (email), or both (which links them).
 struct Identity {
@@ -86,5 +99,14 @@ inline constexpr std::string_view kOptInEvent = "Opt In";
 inline constexpr std::string_view kMailUnsubscribeEvent = "mail.unsubscribe";
 inline constexpr std::string_view kBlacklistedEvent = "Blacklisted";
 inline constexpr std::string_view kWhitelistedEvent = "Whitelisted";
+inline constexpr std::string_view kMailBounceEvent = "mail.bounce";
+inline constexpr std::string_view kMailComplaintEvent = "mail.complaint";
+inline constexpr std::string_view kSmsInboundEvent = "sms.inbound";
+inline constexpr std::string_view kAddressSuppressedEvent = "Address Suppressed";
+inline constexpr std::string_view kAddressUnsuppressedEvent = "Address Unsuppressed";
+
+// The address an address event is about, as received: `properties.address`, else
+// `properties.from` (sms.inbound) or the body's `email` (mail events). Empty when none.
+std::string event_address(const Event& event, const Identity& who);
 
 }  // namespace gk

@@ -38,6 +38,16 @@ std::string_view to_string(Reason reason) noexcept {
       return "not_subscribed:topic";
     case Reason::kUnknownTopic:
       return "unknown_topic";
+    case Reason::kErased:
+      return "erased";
+    case Reason::kAddressBounce:
+      return "address:bounce";
+    case Reason::kAddressComplaint:
+      return "address:complaint";
+    case Reason::kAddressSmsStop:
+      return "address:sms_stop";
+    case Reason::kAddressManual:
+      return "address:manual";
   }
   return "unknown";
 }

@@ -20,8 +20,13 @@ enum class Reason {
   kOptOutTopic,         // rendered "opt_out:topic:<T>"
   kNotSubscribedTopic,  // rendered "not_subscribed:topic:<T>"
   kUnknownTopic,
+  kErased,         // section 13: an identifier of the message was erased
+  kAddressBounce,  // section 11: "address:<reason>" of a suppressed `to`
+  kAddressComplaint,
+  kAddressSmsStop,
+  kAddressManual,
 };
-inline constexpr std::size_t kReasonCount = 11;
+inline constexpr std::size_t kReasonCount = 16;
 
 struct Verdict {
   Action action = Action::kForward;
@@ -34,7 +39,9 @@ struct Verdict {
 constexpr bool is_suppression(Reason reason) noexcept {
   return reason == Reason::kOptOutChannel || reason == Reason::kOptOutAll ||
          reason == Reason::kBlacklisted || reason == Reason::kOptOutTopic ||
-         reason == Reason::kNotSubscribedTopic;
+         reason == Reason::kNotSubscribedTopic || reason == Reason::kErased ||
+         reason == Reason::kAddressBounce || reason == Reason::kAddressComplaint ||
+         reason == Reason::kAddressSmsStop || reason == Reason::kAddressManual;
 }
 
 // "suppressed" / "rejected" / "forwarded".

@@ -60,6 +60,18 @@ Admission AdmissionStep::screen(PendingMessage& p) {
   return a;
 }
 
+bool AdmissionStep::check_addresses(PendingMessage& p) {
+  p.input.erased = false;
+  p.input.address = AddressReason::kNone;
+  if (addresses_ == nullptr || !addresses_->active()) return false;
+  const MessageHeader& h = p.header;
+  const AddressCheck::Verdict v =
+      addresses_->check(channels_.name(p.channel), h.bu, h.user_id, h.email, h.to);
+  p.input.erased = v.erased;
+  p.input.address = v.address;
+  return v.erased;
+}
+
 Admission AdmissionStep::decide_with(PendingMessage& p, const OptOutRecord* status) {
   p.input.status = status;
   const Verdict v = decide(p.input);

@@ -7,6 +7,7 @@
 #include "common/protocol/header.h"
 #include "common/rules/channels.h"
 #include "common/rules/decide.h"
+#include "common/store/address_book.h"
 #include "gatekeeper/admission/decision_writer.h"
 #include "gatekeeper/admission/pending_message.h"
 #include "gatekeeper/admission/status_source.h"
@@ -52,6 +53,10 @@ class AdmissionStep {
         max_frames_(max_frames),
         forward_transactional_(forward_transactional) {}
 
+  // The suppressed addresses and tombstones (PROTOCOL.md 11, 13) to check every routable
+  // message against; null (unit tests of other rules): none. The caller refreshes it.
+  void set_address_check(AddressCheck* check) noexcept { addresses_ = check; }
+
   // Applies reloaded settings (the channel registry is the caller's, updated in place).
   void configure(std::size_t max_header_bytes, std::size_t max_frames, bool forward_transactional);
 
@@ -72,6 +77,10 @@ class AdmissionStep {
   Decision give_up(const PendingMessage& p, Reason reason, std::string_view detail);
 
  private:
+  // The suppressed addresses and tombstones for a screened message, as known now (a message
+  // that waited is judged by what holds when it is decided): fills p.input; true when an
+  // identifier of it is erased, which no status could change.
+  bool check_addresses(PendingMessage& p);
   // The rules over the screened message, with `status` (nullptr: none could be read).
   Admission decide_with(PendingMessage& p, const OptOutRecord* status);
 
@@ -79,6 +88,7 @@ class AdmissionStep {
   HeaderDecoder decoder_;
   std::size_t max_frames_;
   bool forward_transactional_;
+  AddressCheck* addresses_ = nullptr;
   MessageHeader header_;  // give_up()'s scratch, for a message never screened
   std::size_t decodes_ = 0;
   std::uint64_t generation_ = 1;  // bumped by configure(): what was screened before is stale
@@ -93,6 +103,7 @@ Admission AdmissionStep::admit(PendingMessage& p, Source& source, StoreAccess ac
   }
   a.kind = Admission::Kind::kNeedsFetch;
   a.channel = p.channel;
+  if (check_addresses(p)) return decide_with(p, nullptr);
   if (access == StoreAccess::kBlocked) {
     // Behind what is already held, only the exempt kind may go ahead.
     if (p.input.realtime_transactional && forward_transactional_) return decide_with(p, nullptr);

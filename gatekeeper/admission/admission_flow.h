@@ -52,6 +52,9 @@ class AdmissionFlow {
     slots_.resize(config.ingress.batch_size + 1);  // + 1: the message read ahead
   }
 
+  // The address and erasure check (admission.h); null: none.
+  void set_address_check(AddressCheck* check) noexcept { step_.set_address_check(check); }
+
   // Applies the reloadable settings of the config given at construction, which the caller
   // has just changed (the channel set stays the same).
   void configure() {
@@ -84,8 +87,8 @@ class AdmissionFlow {
     std::size_t taken = 0;
     bool ingress_empty = false;
     while (true) {
-      const bool may_take = !ingress_empty && taken < config_.ingress.batch_size &&
-                            !backlog_.intake_paused();
+      const bool may_take =
+          !ingress_empty && taken < config_.ingress.batch_size && !backlog_.intake_paused();
       bool took = false;
       if (may_take && (!ahead || backlog_.push_cannot_pause())) {
         PendingMessage& p = slots_[parked + (ahead ? 1 : 0)];

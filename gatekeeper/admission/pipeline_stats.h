@@ -72,6 +72,12 @@ enum class StatKind { kCounter, kGauge };
     "CURVE handshakes admitted by the allow-list.")                                             \
   X(curve_refused, kCounter, "gk_curve_clients_refused_total",                                  \
     "CURVE clients refused: key not on the allow-list.")                                        \
+  X(suppressed_addresses, kGauge, "gk_suppressed_addresses",                                   \
+    "Suppressed addresses held in process (PROTOCOL.md 11).")                                   \
+  X(tombstones, kGauge, "gk_erasure_tombstones", "Erasure tombstones held in process.")        \
+  X(address_book_synced, kGauge, "gk_address_book_synced",                                      \
+    "1 while the in-process addresses and tombstones are in step with Redis, else 0 "           \
+    "(messages wait, as for a store outage).")                                                  \
   X(store_errors, kCounter, "gk_redis_errors_total", "Redis connection or command failures.")   \
   X(reconnects, kCounter, "gk_redis_connects_total",                                            \
     "Successful (re)connections of the lookup links.")

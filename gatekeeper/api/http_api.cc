@@ -130,6 +130,8 @@ const std::vector<ApiRoute>& HttpApi::routes() {
     for (const auto& r : TopicRoutes::routes()) v.push_back(r.route);
     for (const auto& r : LinkRoutes::routes()) v.push_back(r.route);
     for (const auto& r : BulkRoutes::routes()) v.push_back(r.route);
+    for (const auto& r : AddressRoutes::routes()) v.push_back(r.route);
+    for (const auto& r : ErasureRoutes::routes()) v.push_back(r.route);
     return v;
   }();
   return all;
@@ -148,6 +150,8 @@ void HttpApi::register_routes(httplib::Server& server) {
   add_routes(topic_routes_, TopicRoutes::routes(), adder);
   add_routes(link_routes_, LinkRoutes::routes(), adder);
   add_routes(bulk_routes_, BulkRoutes::routes(), adder);
+  add_routes(address_routes_, AddressRoutes::routes(), adder);
+  add_routes(erasure_routes_, ErasureRoutes::routes(), adder);
 
   // httplib calls this before it reads a body: an unauthenticated client gets its 401
   // without sending (or the server buffering) a byte of body. The public /u/ pages refuse
@@ -187,10 +191,18 @@ void HttpApi::register_routes(httplib::Server& server) {
 void HttpApi::add(httplib::Server& server, const std::string& method, const std::string& pattern,
                   const std::string& name, Handler handler) {
   gated_.push_back({method, std::regex(pattern), name});
+  if (method == "GET") {
+    // Every read of a person's status, whichever module serves it.
+    handler = [this, name, inner = std::move(handler)](const httplib::Request& req,
+                                                       httplib::Response& res) {
+      if (!answered_erased(name, req, res)) inner(req, res);
+    };
+  }
   auto wrapped = route(name, std::move(handler));
   if (method == "GET") server.Get(pattern, std::move(wrapped));
   if (method == "PUT") server.Put(pattern, std::move(wrapped));
   if (method == "POST") server.Post(pattern, std::move(wrapped));
+  if (method == "DELETE") server.Delete(pattern, std::move(wrapped));
 }
 
 void HttpApi::add_public(httplib::Server& server, const ApiRoute& r, Handler handler) {
@@ -203,6 +215,28 @@ void HttpApi::add_public(httplib::Server& server, const ApiRoute& r, Handler han
   const std::string pattern(r.pattern);
   if (r.method == "GET") server.Get(pattern, std::move(counted));
   if (r.method == "POST") server.Post(pattern, std::move(counted));
+}
+
+bool HttpApi::answered_erased(const std::string& route, const httplib::Request& req,
+                              httplib::Response& res) {
+  if (erasure_ == nullptr || !erasure_->enabled()) return false;
+  Result<bool> erased = false;
+  if (route.starts_with("/users/{externalId}/")) {
+    if (invalid_user(req, res)) return true;
+    erased = erasure_->user_erased(business_unit(req), path_id(req));
+  } else if (route == "/leads/optout-history") {
+    const auto email = query_param(req, "email");
+    if (!email) return false;  // the route answers what is missing
+    erased = erasure_->email_erased(*email);
+  } else {
+    return false;
+  }
+  if (!erased) {
+    send_error(res, 503, kStoreUnavailable);
+    return true;
+  }
+  if (*erased) send_error(res, 404, "no such person: erased");
+  return *erased;
 }
 
 std::optional<std::string> HttpApi::channel_param(const httplib::Request& req,

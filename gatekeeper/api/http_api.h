@@ -16,8 +16,10 @@
 
 #include "common/config/config.h"
 #include "common/rules/channels.h"
+#include "gatekeeper/api/address_routes.h"
 #include "gatekeeper/api/api_tokens.h"
 #include "gatekeeper/api/bulk_routes.h"
+#include "gatekeeper/api/erasure_routes.h"
 #include "gatekeeper/api/topic_routes.h"
 #include "gatekeeper/http/api_route.h"
 #include "gatekeeper/links/link_routes.h"
@@ -36,6 +38,15 @@ class HttpApi {
   // Reads the tokens (throws std::runtime_error when the token file cannot be read).
   HttpApi(const Config& config, const ChannelRegistry& channels, StatusService& status,
           EventProcessor& processor, ManagementMetrics& metrics);
+
+  // The address and erasure routes' services; call before register_routes (without them
+  // those routes answer 503). With erasure, a person's status reads answer 404 while they
+  // are erased.
+  void attach(AddressService* addresses, ErasureService* erasure) {
+    address_routes_.attach(addresses);
+    erasure_routes_.attach(erasure);
+    erasure_ = erasure;
+  }
 
   // Registers the routes; call before the server starts.
   void register_routes(httplib::Server& server);
@@ -71,6 +82,10 @@ class HttpApi {
 
   // The status field a `channelType` query names (absent = ALL); nullopt after a 400.
   std::optional<std::string> channel_param(const httplib::Request& req, httplib::Response& res);
+  // A status read of an erased person (PROTOCOL.md 13) answers 404; true after answering
+  // (404, or 503 when the store cannot tell).
+  bool answered_erased(const std::string& route, const httplib::Request& req,
+                       httplib::Response& res);
   // The user's hash; nullopt after a 503.
   std::optional<StatusService::Fields> read_user(const httplib::Request& req,
                                                  httplib::Response& res);
@@ -87,6 +102,9 @@ class HttpApi {
   LinkRoutes link_routes_;
   BulkService bulk_;
   BulkRoutes bulk_routes_;
+  AddressRoutes address_routes_;
+  ErasureRoutes erasure_routes_;
+  ErasureService* erasure_ = nullptr;
   std::shared_ptr<const ApiTokens> tokens() const;
 
   // The token-protected routes, as the pre-routing check matches them.

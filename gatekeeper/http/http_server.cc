@@ -76,10 +76,14 @@ HttpServer::HttpServer(const HttpConfig& config, const Health& health, const Met
     const bool redis = health_.redis_up.load();
     const bool sockets = health_.sockets_bound.load();
     const bool stopping = health_.stopping.load();
-    const bool ready = redis && sockets && !stopping;
+    const bool addresses = health_.addresses_synced.load();
+    const bool ready = redis && sockets && addresses && !stopping;
     res.status = ready ? 200 : 503;
-    nlohmann::json body{
-        {"ready", ready}, {"redis", redis}, {"sockets", sockets}, {"stopping", stopping}};
+    nlohmann::json body{{"ready", ready},
+                        {"redis", redis},
+                        {"sockets", sockets},
+                        {"addresses", addresses},
+                        {"stopping", stopping}};
     res.set_content(body.dump(), "application/json");
   });
   engine_.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "gatekeeper/management/address_service.h"
+
 namespace gk {
 
 namespace {
@@ -73,6 +75,20 @@ std::vector<EventOutcome> EventProcessor::process(const EventBody& body, EpochMs
       c.value = change->value;
       if (change->field != kBlacklistField && event.topic.empty()) c.channel = change->field;
     }
+    bool address_changed = false;
+    if (addresses_ != nullptr && address_event(event.kind)) {
+      // The address's own change first; the event itself is republished below either way.
+      if (auto change = addresses_->change_of(event, who, c.ts)) {
+        const auto done = addresses_->apply(*change);
+        address_changed = done && done->write.changed;
+        if (!done) {
+          failed = true;
+          out.status = Status::kStoreUnavailable;
+          count(event, "store_unavailable");
+          continue;
+        }
+      }
+    }
     const auto applied = status_.apply(c, retry);
     if (!applied) {
       failed = true;
@@ -81,7 +97,7 @@ std::vector<EventOutcome> EventProcessor::process(const EventBody& body, EpochMs
       continue;
     }
     out.status = Status::kAccepted;
-    out.changed = applied->write.changed;
+    out.changed = applied->write.changed || address_changed;
     out.timestamp_clamped = applied->timestamp_clamped;
     out.link_refused = applied->link_refused;
     count(event, "accepted");

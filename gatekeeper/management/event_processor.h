@@ -11,6 +11,8 @@
 
 namespace gk {
 
+class AddressService;
+
 // What became of one event of a body.
 struct EventOutcome {
   enum class Status { kAccepted, kRejected, kStoreUnavailable };
@@ -33,12 +35,17 @@ class EventProcessor {
   std::vector<EventOutcome> process(const EventBody& body, EpochMs received,
                                     const RetryPolicy& retry);
 
+  // Address events (PROTOCOL.md 11) change address suppressions through `addresses`; without
+  // one they are only republished. Call before events flow.
+  void attach(AddressService* addresses) { addresses_ = addresses; }
+
  private:
   void count(const Event& event, std::string_view result);
 
   const ChannelRegistry& channels_;
   StatusService& status_;
   ManagementMetrics& metrics_;
+  AddressService* addresses_ = nullptr;
 };
 
 }  // namespace gk

@@ -5,6 +5,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/protocol/events.h"
+#include "gatekeeper/management/erasure_service.h"
+
 namespace gk {
 
 StatusService::StatusService(const Config& config, zmq::context_t& context,
@@ -150,6 +153,15 @@ Result<AppliedChange> StatusService::apply(const ChangeRequest& change, const Re
   applied.link_refused = change.link_refused;
   applied.write.new_value = change.value;
   applied.write.ts = applied.ts;
+  if (erasure_ != nullptr && !change.field.empty() && !change.value &&
+      change.event == kOptInEvent) {
+    const auto lifted = erasure_->lift(change.bu, change.external_id, change.email);
+    if (!lifted) {
+      store_error("lift erasure", lifted.error());
+      return fail(lifted.error());
+    }
+    if (*lifted) spdlog::info("an explicit Opt In lifted an erasure (source {})", change.source);
+  }
   if (!change.field.empty()) {
     StatusWrite w;
     w.bu = change.bu;

@@ -22,6 +22,8 @@
 
 namespace gk {
 
+class ErasureService;
+
 // The status store and the system-event outlets, shared by the HTTP API threads and the
 // event consumer: writes go through the atomic Lua script, reads through plain commands,
 // system events to the bound PUB socket and the `<prefix>events` stream. Thread-safe: Redis
@@ -39,8 +41,13 @@ class StatusService {
   // Binds the PUB socket `egress.events`; throws zmq::error_t.
   void bind();
 
-  // Every status change goes through here: its time is clamped (a far-future time becomes
-  // the time of receipt, counted and logged), the field is written by the status script
+  // Erasure (PROTOCOL.md 13): an explicit Opt In lifts the tombstones of whom it names, in
+  // apply(), whichever door it came through. Call before changes flow.
+  void set_erasure(ErasureService* erasure) noexcept { erasure_ = erasure; }
+
+  // Every status change goes through here: an explicit Opt In (a field set to false by an
+  // `Opt In`) first lifts an erasure of whom it names; its time is clamped (a far-future time
+  // becomes the time of receipt, counted and logged), the field is written by the status script
   // (last writer wins, link, history; retried per `retry`), and its system event (and
   // `also_published`) goes to the PUB socket and the stream with the stored time. An error,
   // and nothing published, when the store failed.
@@ -70,6 +77,10 @@ class StatusService {
   void publish_all(const std::vector<SystemEvent>& events);
   // Counts status writes made without apply() (the bulk import's batch script).
   void count_changes(std::string_view source, std::uint64_t changed, std::uint64_t unchanged);
+  // Publishes on the PUB socket and appends to the stream; failures are counted and logged
+  // (rate-limited), never thrown: the change they report has already happened. For changes
+  // that are not a person's status (address suppressions) and go through their own service.
+  void publish(const SystemEvent& event);
 
  private:
   // A pooled connection, handed back on destruction unless it broke.
@@ -102,9 +113,6 @@ class StatusService {
   // The time a change is stored and published with: `ts`, or the time of receipt when `ts`
   // lies past now + changes.max_future_ms (then `clamped`, counted by `source` and logged).
   EpochMs change_time(EpochMs ts, EpochMs received, std::string_view source, bool& clamped);
-  // Publishes on the PUB socket and appends to the stream; failures are counted and logged
-  // (rate-limited), never thrown: the status change they report has already happened.
-  void publish(const SystemEvent& event);
 
   // A pooled connection, else a new one.
   Result<Lease> acquire();
@@ -123,6 +131,7 @@ class StatusService {
 
   const Config& config_;
   ManagementMetrics& metrics_;
+  ErasureService* erasure_ = nullptr;
   const KeySchema keys_;
   const std::string stream_maxlen_;
   const std::size_t pool_max_;

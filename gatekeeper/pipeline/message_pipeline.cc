@@ -23,12 +23,15 @@ MessagePipeline::MessagePipeline(const Config& config, zmq::context_t& context,
       stats_(stats),
       health_(health),
       reader_(config.redis, config.cache, channels_),
+      address_book_(config.redis),
+      address_check_(address_book_, config.erasure.salt),
       ingress_(context, zmq::socket_type::pull),
       decisions_(context, zmq::socket_type::push),
       outlets_(channel_sockets_, decisions_),
       store_(reader_, config_, stats, health),
-      source_(reader_, store_, stats),
+      source_(reader_, store_, stats, address_check_),
       flow_(config_, channels_, source_, clock_, outlets_, stats) {
+  flow_.set_address_check(&address_check_);
   for (std::size_t i = 0; i < channels_.routable_count(); ++i) {
     channel_sockets_.emplace_back(context, zmq::socket_type::push);
   }
@@ -58,8 +61,16 @@ void MessagePipeline::bind(const std::string& curve_secret) {
 void MessagePipeline::run(const std::atomic<bool>& stop) {
   std::chrono::steady_clock::time_point drain_deadline{};
   const auto receive = [this](std::vector<zmq::message_t>& frames) { return receive_one(frames); };
+  address_book_.start();
   while (true) {
     const auto now = clock_.now();
+    // Between batches: a batch is decided on one snapshot of addresses and tombstones.
+    if (address_check_.refresh()) {
+      stats_.suppressed_addresses.set(address_check_.addresses());
+      stats_.tombstones.set(address_check_.tombstones());
+      stats_.address_book_synced.set(address_check_.ready() ? 1 : 0);
+      health_.addresses_synced = address_check_.ready();
+    }
     if (!flow_.draining() && stop.load(std::memory_order_relaxed)) {
       flow_.begin_drain();
       drain_deadline = now + std::chrono::milliseconds(config_.egress.drain_timeout_ms);
@@ -130,6 +141,7 @@ void MessagePipeline::run(const std::atomic<bool>& stop) {
       if (!reader_.connected()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
   }
+  address_book_.stop();
   spdlog::info("drained: received={} forwarded={} suppressed={} rejected={} held={}",
                stats_.received.get(), stats_.forwarded.get(), stats_.suppressed.get(),
                stats_.rejected.get(), stats_.held.get());

@@ -56,6 +56,9 @@ class MessagePipeline {
   PipelineStats& stats_;
   Health& health_;
   StatusReader reader_;
+  // Suppressed addresses and erasure tombstones, kept in process (PROTOCOL.md 11 and 13).
+  AddressBook address_book_;
+  AddressCheck address_check_;
 
   zmq::socket_t ingress_;
   zmq::socket_t decisions_;

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "common/config/config.h"
+#include "common/store/address_book.h"
 #include "common/store/status_reader.h"
 #include "common/util/result.h"
 #include "gatekeeper/admission/pipeline_stats.h"
@@ -44,10 +45,13 @@ class StoreLink {
 // link and counters published per batch. All inline: this sits on the per-message path.
 class StoreStatusSource {
  public:
-  StoreStatusSource(StatusReader& reader, StoreLink& link, PipelineStats& stats)
-      : reader_(reader), link_(link), stats_(stats) {}
+  StoreStatusSource(StatusReader& reader, StoreLink& link, PipelineStats& stats,
+                    const AddressCheck& addresses)
+      : reader_(reader), link_(link), stats_(stats), addresses_(addresses) {}
 
-  bool connected() const noexcept { return reader_.connected(); }
+  // Not until the address book is in step too: a message is not decided without the
+  // suppressed addresses and tombstones (fail closed), it waits as for a store outage.
+  bool connected() const noexcept { return reader_.connected() && addresses_.ready(); }
   bool resolve(const PersonRef& person, OptOutRecord& out) { return reader_.resolve(person, out); }
   void prefetch(const PersonRef& person) { reader_.prefetch(person); }
   void want(const PersonRef& person) { reader_.want(person); }
@@ -67,6 +71,7 @@ class StoreStatusSource {
   StatusReader& reader_;
   StoreLink& link_;
   PipelineStats& stats_;
+  const AddressCheck& addresses_;
 };
 
 }  // namespace gk

@@ -31,6 +31,9 @@ constexpr const char* kTopicsAndLinks = R"(
 [unsubscribe]
 base_url = "https://mail.example.com/gk"
 secrets = ["an openapi probe secret of thirty-two characters or more"]
+
+[erasure]
+salt = "an openapi probe salt of thirty-two characters or more"
 )";
 
 void replace(std::string& s, std::string_view from, std::string_view to) {
@@ -41,12 +44,18 @@ void replace(std::string& s, std::string_view from, std::string_view to) {
 // `token` is a link issued for openapi-probe (its path after base_url: /u/<token>).
 Probe probe_for(const OpenApiOperation& op, const std::string& token) {
   Probe p{op.path, "", "application/json"};
-  replace(p.target, "{externalId}", "openapi-probe");
+  // The erasure probe erases someone else than the person the other probes read.
+  replace(p.target, "{externalId}", op.method == "DELETE" ? "openapi-erased" : "openapi-probe");
+  replace(p.target, "{channel}", "MAIL");
+  replace(p.target, "{address}", "probe@example.com");
+  if (op.path == "/leads") p.target += "?email=erased%40example.com";
   replace(p.target, "{topic}", "news");
   replace(p.target, "{token}", token);
   if (op.path == "/leads/optout-history") p.target += "?email=probe%40example.com";
   if (op.method == "PUT" && op.path.find("blacklist") != std::string::npos) {
     p.body = R"({"blacklisted": false})";
+  } else if (op.method == "PUT" && op.path.find("/addresses/") == 0) {
+    p.body = R"({"suppressed": false})";
   } else if (op.method == "PUT" && op.path.find("topics") != std::string::npos) {
     p.body = R"({"subscribed": true})";
   } else if (op.method == "PUT") {
@@ -98,6 +107,7 @@ TEST_CASE("openapi: every described operation answers with a documented status",
     auto send = [&]() -> httplib::Result {
       if (op.method == "GET") return client.Get(p.target.c_str(), headers);
       if (op.method == "PUT") return client.Put(p.target.c_str(), headers, p.body, p.type.c_str());
+      if (op.method == "DELETE") return client.Delete(p.target.c_str(), headers);
       if (op.method != "POST") FAIL("no probe for method " << op.method);
       return client.Post(p.target.c_str(), headers, p.body, p.type.c_str());
     };

@@ -517,5 +517,10 @@ TEST_CASE("verdict: actions and reasons render as the codes of PROTOCOL.md secti
   CHECK(gk::to_string(Reason::kUnknownChannel) == "unknown_channel");
   CHECK(gk::to_string(Reason::kMalformed) == "malformed");
   CHECK(gk::to_string(Reason::kStoreUnavailable) == "store_unavailable");
-  CHECK(static_cast<std::size_t>(Reason::kUnknownTopic) + 1 == gk::kReasonCount);
+  CHECK(gk::to_string(Reason::kErased) == "erased");
+  CHECK(gk::to_string(Reason::kAddressBounce) == "address:bounce");
+  CHECK(gk::to_string(Reason::kAddressComplaint) == "address:complaint");
+  CHECK(gk::to_string(Reason::kAddressSmsStop) == "address:sms_stop");
+  CHECK(gk::to_string(Reason::kAddressManual) == "address:manual");
+  CHECK(static_cast<std::size_t>(Reason::kAddressManual) + 1 == gk::kReasonCount);
 }

@@ -125,7 +125,8 @@ TEST_CASE("settings: every entry is consistent with its member and its limits", 
   CHECK(std::vector<std::string_view>(sections().begin(), sections().end()) ==
         std::vector<std::string_view>{"ingress", "egress", "channels", "redis", "http", "log",
                                       "cache", "on_store_unavailable", "curve", "changes",
-                                      "identity", "topics", "unsubscribe"});
+                                      "identity", "topics", "unsubscribe", "suppression",
+                                      "sms_keywords", "erasure"});
 }
 
 TEST_CASE("settings: each integer key is held to its table range", "[config][limits]") {

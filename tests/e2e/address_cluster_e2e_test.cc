@@ -1,0 +1,110 @@
+// Address suppressions and erasure on a Redis Cluster (3 primaries): the address book is
+// loaded from every primary and follows writes on all of them, an erasure leaves no trace on
+// any node, and an Opt In lifts it.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+
+#include "tests/e2e/address_support.h"
+#include "tests/support/redis_cluster.h"
+
+using namespace gk::test;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string text(const redisReply* r) {
+  return r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS
+             ? std::string(r->str, r->len)
+             : std::string();
+}
+
+void collect(const redisReply* r, std::vector<std::string>& out) {
+  if (r->type == REDIS_REPLY_ARRAY) {
+    for (std::size_t i = 0; i < r->elements; ++i) collect(r->element[i], out);
+  } else {
+    out.push_back(text(r));
+  }
+}
+
+// Every key and value on every primary.
+std::vector<std::string> everything(RedisCluster& cluster) {
+  std::vector<std::string> out;
+  for (int port : cluster.primary_ports()) {
+    auto keys = cluster.command(port, {"KEYS", "*"});
+    for (std::size_t i = 0; i < keys->elements; ++i) {
+      const std::string key = text(keys->element[i]);
+      out.push_back(key);
+      const std::string type = text(cluster.command(port, {"TYPE", key}).get());
+      if (type == "hash") collect(cluster.command(port, {"HGETALL", key}).get(), out);
+      if (type == "string") collect(cluster.command(port, {"GET", key}).get(), out);
+      if (type == "set") collect(cluster.command(port, {"SMEMBERS", key}).get(), out);
+      if (type == "list") collect(cluster.command(port, {"LRANGE", key, "0", "-1"}).get(), out);
+      if (type == "stream") collect(cluster.command(port, {"XRANGE", key, "-", "+"}).get(), out);
+    }
+  }
+  return out;
+}
+
+bool mentions(const std::vector<std::string>& all, const std::string& needle) {
+  return std::any_of(all.begin(), all.end(),
+                     [&](const std::string& s) { return s.find(needle) != std::string::npos; });
+}
+
+GatekeeperOptions cluster_options(RedisCluster& cluster) {
+  GatekeeperOptions o = addr_options(cluster.ports()[0]);
+  std::string seeds;
+  for (const std::string& seed : cluster.seeds())
+    seeds += (seeds.empty() ? "\"" : ", \"") + seed + "\"";
+  o.redis_extra = "cluster = [" + seeds + "]\ncluster_refresh_ms = 100";
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("e2e cluster: addresses on every primary and erasure leaving no trace on any node",
+          "[e2e][addresses][erasure][cluster]") {
+  RedisCluster cluster(3, 0);
+  // Suppressions written before the start land on every primary; SCAN must find them all.
+  for (int i = 0; i < 30; ++i) {
+    const std::string key = "gk:a:MAIL:pre" + std::to_string(i) + "@example.com";
+    cluster.routed(key, {"HSET", key, "suppressed", "1", "reason", "complaint"});
+  }
+  AddrRig rig(cluster_options(cluster));
+  rig.start();
+  const json u = {{"id", "c-user"}};
+  for (int i = 0; i < 30; ++i) {
+    CHECK(rig.eventually_outcome("suppressed/address:complaint", "MAIL", u,
+                                 "pre" + std::to_string(i) + "@example.com") ==
+          "suppressed/address:complaint");
+  }
+  REQUIRE(
+      rig.event({{"events",
+                  json::array({{{"event", "sms.inbound"},
+                                {"properties", {{"from", "+15550009999"}, {"body", "STOP"}}}}})}})
+          .status == 202);
+  CHECK(rig.eventually_outcome("suppressed/address:sms_stop", "SMS", u, "+1 555 000 9999") ==
+        "suppressed/address:sms_stop");
+
+  const std::string id = "cluster-erase-4411", email = "cluster.erase@example.org";
+  REQUIRE(rig.call("PUT", "/users/" + id + "/optout-status?channelType=SMS", R"({"optOut": true})")
+              .status == 200);
+  REQUIRE(rig.event({{"id", id},
+                     {"email", email},
+                     {"events", json::array({{{"event", "Opt Out"}, {"channel.type", "MAIL"}}})}})
+              .status == 202);
+  REQUIRE(rig.call("PUT", "/addresses/MAIL/" + email, R"({"suppressed": true, "reason": "bounce"})")
+              .status == 200);
+  REQUIRE(mentions(everything(cluster), id));
+  const AddrAnswer del = rig.call("DELETE", "/users/" + id);
+  REQUIRE(del.status == 200);
+  const auto after = everything(cluster);
+  CHECK_FALSE(mentions(after, id));
+  CHECK_FALSE(mentions(after, email));
+  CHECK(rig.eventually_outcome("suppressed/erased", "MAIL", {{"id", id}}, "a@b.c") ==
+        "suppressed/erased");
+  CHECK(rig.outcome("MAIL", {{"id", "x"}}, email,
+                    {{"campaign", {{"type", "realtime"}, {"transactional", true}}}}) ==
+        "suppressed/erased");
+}
