@@ -82,7 +82,7 @@ Counters Backend::tracking() {
 }
 
 void seed(const RedisConfig& redis, std::uint64_t first, std::uint64_t count,
-          std::uint64_t opt_out_every) {
+          std::uint64_t opt_out_every, bool with_leads) {
   auto connected = RedisRouter::connect(redis);
   if (!connected) throw std::runtime_error("seeding Redis: " + connected.error());
   RedisRouter::Ptr router = std::move(connected).value();
@@ -94,11 +94,19 @@ void seed(const RedisConfig& redis, std::uint64_t first, std::uint64_t count,
     const std::uint64_t end = std::min(first + count, base + kBatch);
     keys.clear();
     for (std::uint64_t p = base; p < end; ++p) keys.push_back("gk:u:retail-eu:" + person_id(p));
+    if (with_leads) {
+      for (std::uint64_t p = base; p < end; ++p) {
+        keys.push_back("gk:l:retail-eu:" + person_email(p));
+      }
+    }
     commands.clear();
     for (std::uint64_t p = base; p < end; ++p) {
       const std::string& key = keys[p - base];
       const bool out = opt_out_every > 0 && p % opt_out_every == 0;
       commands.push_back({key, {"HSET", key, "MAIL", out ? "1" : "0", "MAIL:ts", "1764000000000"}});
+    }
+    for (std::size_t i = end - base; i < keys.size(); ++i) {
+      commands.push_back({keys[i], {"HSET", keys[i], "SMS", "0", "SMS:ts", "1764000000000"}});
     }
     if (!router->pipeline(commands, replies)) {
       throw std::runtime_error("seeding Redis: " + router->error());

@@ -55,8 +55,10 @@ class Backend {
 // Writes `count` people from `first` with MAIL opted out for every `opt_out_every`-th, in
 // pipelined batches, as any platform job would: through RedisRouter, which in a cluster
 // splits each batch per primary and follows redirects. Throws unless every write applied.
+// `with_leads`: each person's email also has a lead record (SMS not opted out), as after a
+// status change by email, so that a lookup of them reads every key.
 void seed(const RedisConfig& redis, std::uint64_t first, std::uint64_t count,
-          std::uint64_t opt_out_every);
+          std::uint64_t opt_out_every, bool with_leads = false);
 
 // Store-side counters of gatekeepers' /metrics, by name: redirects (MOVED, ASK), TRYAGAIN
 // retries, slot-map changes, Redis errors and reconnects, cache misses, invalidations and

@@ -32,14 +32,16 @@ constexpr const char* kUsage =
        gk-bench sigkill
        gk-bench forwarder IN OUT
 
-Runs the scenarios (default warm,warm-id,cold,paced,warm-1m; transactional on request), each
+Runs the scenarios (default warm,warm-id,cold,cold-leads,paced,warm-1m; transactional on request), each
 N times (default 3) interleaved with the baseline, a bare zero-copy forwarding loop sent
 the same load: medians of messages/s, CPU time per message of the forwarding process,
 p50/p99/p999 end-to-end latency, and the ratios gatekeeper/baseline.
   warm           realistic header (user.id + user.email + user.bu, to = the email), 100,000
                  people in Redis (10 % opted out of MAIL), every one cached
   warm-id        the same with an id-only header (one record to find instead of three)
-  cold           every message a person never seen
+  cold           every message a person never seen (most people: no lead record or link
+                 for their email, so one Redis read each)
+  cold-leads     the same, every email with a lead record (three Redis reads each)
   paced          warm at a fixed 100,000 msg/s, for latency
   warm-1m        realistic header over 1,000,000 people, the product's default config
   transactional  warm, every message realtime transactional

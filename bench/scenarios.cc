@@ -28,6 +28,7 @@ using nlohmann::json;
 constexpr std::uint64_t kPeople = 100'000;
 constexpr std::uint64_t kBigPeople = 1'000'000;
 constexpr std::uint64_t kColdFirst = 10'000'000;
+constexpr std::uint64_t kColdLeadsFirst = 20'000'000;
 constexpr std::uint64_t kPacedRate = 100'000;
 constexpr std::uint64_t kOptOutEvery = 10;
 
@@ -150,13 +151,13 @@ int run_scenarios(const ScenarioOptions& o) {
   auto want = [&](const std::string& s) {
     return std::find(wanted.begin(), wanted.end(), s) != wanted.end();
   };
-  const std::vector<std::string> known = {"warm",  "warm-id",       "topic",  "cold",
-                                          "paced", "transactional", "warm-1m"};
+  const std::vector<std::string> known = {"warm",       "warm-id", "topic",         "cold",
+                                          "cold-leads", "paced",   "transactional", "warm-1m"};
   for (const auto& w : wanted) {
     if (std::find(known.begin(), known.end(), w) == known.end()) {
       std::fprintf(stderr,
-                   "gk-bench: unknown scenario '%s' (known: warm, warm-id, topic, cold, paced, "
-                   "transactional, warm-1m)\n",
+                   "gk-bench: unknown scenario '%s' (known: warm, warm-id, topic, cold, "
+                   "cold-leads, paced, transactional, warm-1m)\n",
                    w.c_str());
       return 2;
     }
@@ -198,6 +199,15 @@ int run_scenarios(const ScenarioOptions& o) {
                   s.sequential_people = true;
                   return s;
                 }};
+  // The same for people whose emails each have a lead record (as after a status change by
+  // email): the email index cannot rule their email out, so each costs three Redis reads.
+  Scenario cold_leads{"cold-leads", "cold, every email with a lead record", [&](int run) {
+                        LoadSpec s = random_over(cold_messages, cold_messages);
+                        s.first_person =
+                            kColdLeadsFirst + static_cast<std::uint64_t>(run) * cold_messages;
+                        s.sequential_people = true;
+                        return s;
+                      }};
   Scenario big{"warm-1m", "realistic header, 1M people, default config",
                [&](int) { return random_over(kBigPeople, big_messages); }};
 
@@ -219,7 +229,8 @@ int run_scenarios(const ScenarioOptions& o) {
   seed(redis.config(), 0, kPeople, kOptOutEvery);
 
   // In the order of the table; all but warm-1m share one gatekeeper.
-  const std::vector<Scenario*> all = {&warm, &warm_id, &topic, &transactional, &cold, &paced, &big};
+  const std::vector<Scenario*> all = {&warm, &warm_id,    &topic, &transactional,
+                                      &cold, &cold_leads, &paced, &big};
   std::vector<Scenario*> small;
   for (Scenario* s : all) {
     if (s != &big && want(s->name)) small.push_back(s);
@@ -230,6 +241,12 @@ int run_scenarios(const ScenarioOptions& o) {
                    static_cast<unsigned long long>(cold_messages * runs));
       seed(redis.config(), kColdFirst, cold_messages * static_cast<std::uint64_t>(runs),
            kOptOutEvery);
+    }
+    if (want("cold-leads")) {
+      std::fprintf(stderr, "seeding %llu never-seen people with lead records\n",
+                   static_cast<unsigned long long>(cold_messages * runs));
+      seed(redis.config(), kColdLeadsFirst, cold_messages * static_cast<std::uint64_t>(runs),
+           kOptOutEvery, true);
     }
     // Room for everyone (cold runs included): "warm" means every person cached.
     test::GatekeeperOptions opts;

@@ -9,7 +9,7 @@ namespace gk::bench {
 struct ScenarioOptions {
   bool quick = false;  // a tenth of the messages (populations stay as they are)
   bool json = false;
-  std::string scenarios = "warm,warm-id,cold,paced,warm-1m";
+  std::string scenarios = "warm,warm-id,cold,cold-leads,paced,warm-1m";
   int runs = 3;
 };
 
