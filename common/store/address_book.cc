@@ -5,25 +5,15 @@
 #include <algorithm>
 #include <chrono>
 
-#include "common/redis/cluster_slots.h"
 #include "common/rules/optout_record.h"
+#include "common/store/tracking_link.h"
 
 namespace gk {
 
 namespace {
 
-constexpr std::string_view kInvalidateChannel = "__redis__:invalidate";
 constexpr auto kPingEvery = std::chrono::milliseconds(500);
 constexpr auto kRetryMax = std::chrono::milliseconds(2000);
-
-std::string glob_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') out.push_back('\\');
-    out.push_back(c);
-  }
-  return out;
-}
 
 // Reads a suppression hash as the rules need it: kNone when it is not suppressed.
 AddressReason reason_of(const redisReply* hash) {
@@ -97,73 +87,33 @@ bool AddressBook::connect(std::string& error) {
   primaries_ = router_->primaries();
   // Tracking before loading: a write during the SCAN is announced, not lost.
   for (const std::string& node : primaries_) {
-    const auto address = parse_node_address(node);
-    if (!address) {
-      error = "bad node address " + node;
+    auto opened = open_tracking(redis_, node, {keys_.address_prefix(), keys_.tombstone_prefix()});
+    if (!opened) {
+      error = opened.error();
       return false;
     }
-    Link link;
-    for (RedisConnection::Ptr* conn : {&link.tracker, &link.subscriber}) {
-      auto connected = RedisConnection::connect(redis_, address->host, address->port);
-      if (!connected) {
-        error = connected.error();
-        return false;
-      }
-      *conn = std::move(connected).value();
-    }
-    auto id = link.subscriber->command({"CLIENT", "ID"});
-    if (!id || id->type != REDIS_REPLY_INTEGER) {
-      error = node + ": CLIENT ID failed";
-      return false;
-    }
-    auto sub = link.subscriber->command({"SUBSCRIBE", kInvalidateChannel});
-    if (!sub || sub->type != REDIS_REPLY_ARRAY) {
-      error = node + ": SUBSCRIBE failed";
-      return false;
-    }
-    const std::string id_text = std::to_string(id->integer);
-    auto tracking =
-        link.tracker->command({"CLIENT", "TRACKING", "on", "REDIRECT", id_text, "BCAST", "PREFIX",
-                               keys_.address_prefix(), "PREFIX", keys_.tombstone_prefix()});
-    if (!tracking || tracking->type == REDIS_REPLY_ERROR) {
-      error = node + ": CLIENT TRACKING: " +
-              (tracking ? describe_reply(tracking.get()) : link.tracker->error());
-      return false;
-    }
-    links_.push_back(std::move(link));
+    links_.push_back({std::move(opened->tracker), std::move(opened->subscriber)});
   }
   return true;
 }
 
 bool AddressBook::load(std::string& error) {
   State state;
-  // Every primary holds its share of the keys: SCAN each one on its own connection.
+  // Every primary holds its share of the keys: SCAN each one on its own connection (on a
+  // single server, in the configured database).
   for (const std::string& node : primaries_) {
-    const auto address = parse_node_address(node);
-    if (!address) {
-      error = "bad node address " + node;
-      return false;
-    }
-    auto connected = RedisConnection::connect(redis_, address->host, address->port);
+    auto connected = connect_node(redis_, node);
     if (!connected) {
-      error = connected.error();
+      error = node + ": " + connected.error();
       return false;
     }
     RedisConnection& conn = **connected;
+    std::vector<std::string> addresses;
     for (const std::string& prefix : {keys_.address_prefix(), keys_.tombstone_prefix()}) {
-      const std::string pattern = glob_escape(prefix) + "*";
-      std::string cursor = "0";
-      do {
-        auto reply = conn.command({"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"});
-        if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2) {
-          error = node + ": SCAN: " + (reply ? describe_reply(reply.get()) : conn.error());
-          return false;
-        }
-        cursor.assign(reply->element[0]->str, reply->element[0]->len);
-        const redisReply* found = reply->element[1];
-        std::vector<std::string> addresses;
-        for (std::size_t i = 0; i < found->elements; ++i) {
-          const std::string_view key(found->element[i]->str, found->element[i]->len);
+      const Status scanned = scan_prefix(conn, prefix, [&](const redisReply& found) {
+        for (std::size_t i = 0; i < found.elements; ++i) {
+          if (found.element[i]->type != REDIS_REPLY_STRING) continue;
+          const std::string_view key(found.element[i]->str, found.element[i]->len);
           if (is_tombstone(key)) {
             // A name that is not a tombstone hash can match no message.
             if (auto id = TombstoneHasher::parse(name_of(key))) state.tombstones.insert(*id);
@@ -171,19 +121,28 @@ bool AddressBook::load(std::string& error) {
             addresses.emplace_back(key);
           }
         }
-        for (const std::string& key : addresses) conn.append({"HGETALL", key});
-        for (const std::string& key : addresses) {
-          auto hash = conn.get_reply();
-          if (!hash) {
-            error = node + ": HGETALL: " + conn.error();
-            return false;
-          }
-          if (hash->type != REDIS_REPLY_ARRAY) continue;  // another job's key of another type
-          if (const AddressReason r = reason_of(hash.get()); r != AddressReason::kNone) {
-            state.addresses.emplace(name_of(key), r);
-          }
+      });
+      if (!scanned) {
+        error = node + ": " + scanned.error();
+        return false;
+      }
+    }
+    // Read the suppressions found, pipelined a page at a time.
+    constexpr std::size_t kPage = 1000;
+    for (std::size_t from = 0; from < addresses.size(); from += kPage) {
+      const std::size_t to = std::min(addresses.size(), from + kPage);
+      for (std::size_t i = from; i < to; ++i) conn.append({"HGETALL", addresses[i]});
+      for (std::size_t i = from; i < to; ++i) {
+        auto hash = conn.get_reply();
+        if (!hash) {
+          error = node + ": HGETALL: " + conn.error();
+          return false;
         }
-      } while (cursor != "0");
+        if (hash->type != REDIS_REPLY_ARRAY) continue;  // another job's key of another type
+        if (const AddressReason r = reason_of(hash.get()); r != AddressReason::kNone) {
+          state.addresses.emplace(name_of(addresses[i]), r);
+        }
+      }
     }
   }
   publish(std::move(state), true);

@@ -4,27 +4,9 @@
 
 #include <utility>
 
-#include "common/redis/cluster_slots.h"
-#include "common/redis/redis_connection.h"
+#include "common/store/tracking_link.h"
 
 namespace gk {
-
-namespace {
-
-constexpr std::string_view kScanCount = "1000";
-
-// A SCAN pattern matching every key that starts with `prefix`, glob characters escaped.
-std::string prefix_pattern(std::string_view prefix) {
-  std::string out;
-  for (char c : prefix) {
-    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') out.push_back('\\');
-    out.push_back(c);
-  }
-  out.push_back('*');
-  return out;
-}
-
-}  // namespace
 
 EmailIndex::EmailIndex(const RedisConfig& redis, const KeySchema& keys)
     : redis_(redis), keys_(keys) {}
@@ -97,45 +79,31 @@ void EmailIndex::scan(const std::vector<std::string>& primaries) {
 
 bool EmailIndex::scan_node(const std::string& node, std::vector<std::uint64_t>& found,
                            std::string& error) {
-  Result<RedisConnection::Ptr> connected = fail("no address");
-  if (redis_.cluster.empty()) {
-    connected = RedisConnection::connect(redis_);  // with the configured database
-  } else if (const auto address = parse_node_address(node)) {
-    connected = RedisConnection::connect(redis_, address->host, address->port);
-  }
+  auto connected = connect_node(redis_, node);
   if (!connected) {
     error = node + ": " + connected.error();
     return false;
   }
-  RedisConnection& conn = **connected;
   for (const std::string* prefix : {&keys_.lead_prefix(), &keys_.link_prefix()}) {
-    const std::string pattern = prefix_pattern(*prefix);
-    std::string cursor = "0";
-    do {
-      if (stop_.load(std::memory_order_relaxed)) {
-        error = "stopped";
-        return false;
-      }
-      auto reply = conn.command({"SCAN", cursor, "MATCH", pattern, "COUNT", kScanCount});
-      if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
-          reply->element[0]->type != REDIS_REPLY_STRING ||
-          reply->element[1]->type != REDIS_REPLY_ARRAY) {
-        error = node + ": SCAN: " + (reply ? describe_reply(reply.get()) : conn.error());
-        return false;
-      }
-      cursor.assign(reply->element[0]->str, reply->element[0]->len);
-      const redisReply* keys = reply->element[1];
-      for (std::size_t i = 0; i < keys->elements; ++i) {
-        const redisReply* k = keys->element[i];
-        if (k->type != REDIS_REPLY_STRING) continue;
-        std::string_view key(k->str, k->len);
-        key.remove_prefix(prefix->size());
-        // A business unit holds no ':', so the first one ends it.
-        const std::size_t colon = key.find(':');
-        if (colon == std::string_view::npos) continue;
-        found.push_back(hash(key.substr(0, colon), key.substr(colon + 1)));
-      }
-    } while (cursor != "0");
+    const Status scanned = scan_prefix(
+        **connected, *prefix,
+        [&](const redisReply& keys) {
+          for (std::size_t i = 0; i < keys.elements; ++i) {
+            const redisReply* k = keys.element[i];
+            if (k->type != REDIS_REPLY_STRING) continue;
+            std::string_view key(k->str, k->len);
+            key.remove_prefix(prefix->size());
+            // A business unit holds no ':', so the first one ends it.
+            const std::size_t colon = key.find(':');
+            if (colon == std::string_view::npos) continue;
+            found.push_back(hash(key.substr(0, colon), key.substr(colon + 1)));
+          }
+        },
+        &stop_);
+    if (!scanned) {
+      error = node + ": " + scanned.error();
+      return false;
+    }
   }
   return true;
 }

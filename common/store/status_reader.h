@@ -18,6 +18,7 @@
 #include "common/store/email_index.h"
 #include "common/store/key_schema.h"
 #include "common/store/person_cache.h"
+#include "common/store/tracking_link.h"
 #include "common/util/result.h"
 
 namespace gk {

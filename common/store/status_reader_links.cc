@@ -13,7 +13,6 @@ namespace {
 
 constexpr auto kIndexScanRetry = std::chrono::seconds(5);
 
-constexpr std::string_view kInvalidateChannel = "__redis__:invalidate";
 constexpr auto kReplicaRetry = std::chrono::seconds(5);
 
 // A PING's answer on a subscribed connection (RESP2): ["pong", ""].
@@ -48,47 +47,13 @@ Status StatusReader::connect() {
 
 bool StatusReader::open_link(const std::string& node, Link& link, std::string& error) {
   link.node = node;
-  const auto address = parse_node_address(node);
-  if (!address) {
-    error = "bad node address " + node;
+  auto opened = open_tracking(redis_, node, keys_.tracking_prefixes());
+  if (!opened) {
+    error = opened.error();
     return false;
   }
-  for (RedisConnection::Ptr* conn : {&link.tracker, &link.subscriber}) {
-    auto connected = RedisConnection::connect(redis_, address->host, address->port);
-    if (!connected) {
-      error = connected.error();
-      return false;
-    }
-    *conn = std::move(connected).value();
-  }
-  auto id = link.subscriber->command({"CLIENT", "ID"});
-  if (!id || id->type != REDIS_REPLY_INTEGER) {
-    error = node + ": CLIENT ID: " + (id ? describe_reply(id.get()) : link.subscriber->error());
-    return false;
-  }
-  auto sub = link.subscriber->command({"SUBSCRIBE", kInvalidateChannel});
-  if (!sub || sub->type != REDIS_REPLY_ARRAY) {
-    error = node + ": SUBSCRIBE: " + (sub ? describe_reply(sub.get()) : link.subscriber->error());
-    return false;
-  }
-  // Broadcast mode: every write to a person key on this node is announced, read by us or
-  // not. Per-key tracking would tie the announcement to the node that served the read (a
-  // slot can move) and costs the server a table entry per key read, which it caps
-  // (tracking-table-max-keys) by announcing keys that never changed.
-  const std::string id_text = std::to_string(id->integer);
-  std::vector<std::string_view> tracking_args = {"CLIENT",   "TRACKING", "on",
-                                                 "REDIRECT", id_text,    "BCAST"};
-  const std::vector<std::string> prefixes = keys_.tracking_prefixes();
-  for (const std::string& prefix : prefixes) {
-    tracking_args.push_back("PREFIX");
-    tracking_args.push_back(prefix);
-  }
-  auto tracking = link.tracker->command(tracking_args);
-  if (!tracking || tracking->type == REDIS_REPLY_ERROR) {
-    error = node + ": CLIENT TRACKING: " +
-            (tracking ? describe_reply(tracking.get()) : link.tracker->error());
-    return false;
-  }
+  link.tracker = std::move(opened->tracker);
+  link.subscriber = std::move(opened->subscriber);
   return true;
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "common/redis/cluster_slots.h"
+#include "common/store/address_book.h"
 #include "common/store/key_schema.h"
 #include "common/store/status_reader.h"
 #include "tests/support/ports.h"
@@ -168,4 +169,34 @@ TEST_CASE("email index: on a Redis Cluster every primary is scanned",
     INFO(email);
     CHECK(looked_up(reader, {"", "", email}).opted_out(kMail));
   }
+}
+
+TEST_CASE("email index and address book: on a single server they read the configured database",
+          "[reader][email-index][addresses]") {
+  RedisServer redis;
+  RedisConfig config = redis.config();
+  config.db = 3;
+  // Stored in database 3 before anything starts; database 0 holds a decoy of each.
+  for (const std::string db : {"3", "0"}) {
+    redis.command({"SELECT", db});  // the rig's own connection
+    const std::string mark = db == "3" ? "" : "decoy-";
+    redis.command({"HSET", "gk:l:eu:" + mark + "ann@x.y", "MAIL", "1"});
+    redis.command({"HSET", "gk:a:MAIL:" + mark + "bounced@x.y", "suppressed", "1", "reason",
+                   "bounce", "suppressed:ts", "1764000000000"});
+  }
+
+  StatusReader reader(config, CacheConfig{}, channels());
+  REQUIRE(reader.connect());
+  REQUIRE(index_ready(reader));
+  CHECK(reader.email_index().size() == 1);
+  CHECK(looked_up(reader, {"eu", "u1", "ann@x.y"}).opted_out(kMail));
+
+  AddressBook book(config);
+  book.start();
+  REQUIRE(eventually([&] { return book.synced(); }));
+  const auto state = book.snapshot();
+  REQUIRE(state);
+  CHECK(state->addresses.size() == 1);
+  CHECK(state->addresses.contains(std::string_view("MAIL:bounced@x.y")));
+  book.stop();
 }
