@@ -14,42 +14,14 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string text(const redisReply* r) {
-  return r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS
-             ? std::string(r->str, r->len)
-             : std::string();
-}
-
-void collect(const redisReply* r, std::vector<std::string>& out) {
-  if (r->type == REDIS_REPLY_ARRAY) {
-    for (std::size_t i = 0; i < r->elements; ++i) collect(r->element[i], out);
-  } else {
-    out.push_back(text(r));
-  }
-}
-
 // Every key and value on every primary.
 std::vector<std::string> everything(RedisCluster& cluster) {
   std::vector<std::string> out;
   for (int port : cluster.primary_ports()) {
-    auto keys = cluster.command(port, {"KEYS", "*"});
-    for (std::size_t i = 0; i < keys->elements; ++i) {
-      const std::string key = text(keys->element[i]);
-      out.push_back(key);
-      const std::string type = text(cluster.command(port, {"TYPE", key}).get());
-      if (type == "hash") collect(cluster.command(port, {"HGETALL", key}).get(), out);
-      if (type == "string") collect(cluster.command(port, {"GET", key}).get(), out);
-      if (type == "set") collect(cluster.command(port, {"SMEMBERS", key}).get(), out);
-      if (type == "list") collect(cluster.command(port, {"LRANGE", key, "0", "-1"}).get(), out);
-      if (type == "stream") collect(cluster.command(port, {"XRANGE", key, "-", "+"}).get(), out);
-    }
+    collect_store([&](const std::vector<std::string>& args) { return cluster.command(port, args); },
+                  out);
   }
   return out;
-}
-
-bool mentions(const std::vector<std::string>& all, const std::string& needle) {
-  return std::any_of(all.begin(), all.end(),
-                     [&](const std::string& s) { return s.find(needle) != std::string::npos; });
 }
 
 GatekeeperOptions cluster_options(RedisCluster& cluster) {
