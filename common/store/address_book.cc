@@ -16,15 +16,6 @@ constexpr std::string_view kInvalidateChannel = "__redis__:invalidate";
 constexpr auto kPingEvery = std::chrono::milliseconds(500);
 constexpr auto kRetryMax = std::chrono::milliseconds(2000);
 
-std::string glob_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') out.push_back('\\');
-    out.push_back(c);
-  }
-  return out;
-}
-
 // Reads a suppression hash as the rules need it: kNone when it is not suppressed.
 AddressReason reason_of(const redisReply* hash) {
   bool suppressed = false;
@@ -151,7 +142,7 @@ bool AddressBook::load(std::string& error) {
     }
     RedisConnection& conn = **connected;
     for (const std::string& prefix : {keys_.address_prefix(), keys_.tombstone_prefix()}) {
-      const std::string pattern = glob_escape(prefix) + "*";
+      const std::string pattern = key_prefix_pattern(prefix);
       std::string cursor = "0";
       do {
         auto reply = conn.command({"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"});

@@ -19,8 +19,6 @@ namespace gk {
 namespace {
 
 constexpr std::string_view kImportSource = "import";
-constexpr std::string_view kAddressSuppressed = "Address Suppressed";
-constexpr std::string_view kAddressUnsuppressed = "Address Unsuppressed";
 // Keys asked for per SCAN: a round trip per thousand keys, and a page near the size asked.
 constexpr std::string_view kScanCount = "1000";
 constexpr std::string_view kErasedRow = "erased: lift it with an explicit Opt In first";
@@ -58,7 +56,7 @@ SystemEvent changed_event(const ImportWrite& w) {
   e.source = std::string(kImportSource);
   e.changed = true;
   if (w.kind == ImportWrite::Kind::kAddress) {
-    e.event = std::string(w.value ? kAddressSuppressed : kAddressUnsuppressed);
+    e.event = std::string(w.value ? kAddressSuppressedEvent : kAddressUnsuppressedEvent);
     e.channel = w.field;
     e.address = w.who;
     e.reason = w.extra;
@@ -82,15 +80,6 @@ ChangeRequest change_of(const ImportWrite& w, EpochMs received) {
   c.event = w.extra;
   set_scope(w.field, c.channel, c.topic);
   return c;
-}
-
-std::string glob_escaped(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') out.push_back('\\');
-    out.push_back(c);
-  }
-  return out;
 }
 
 std::string_view text_of(const redisReply* r) {
@@ -292,7 +281,7 @@ Result<BulkService::ExportPage> BulkService::export_page(std::string_view cursor
     page.csv.push_back('\n');
   }
   const KeySchema keys(config_.redis);
-  const std::string pattern = glob_escaped(keys.prefix()) + "*";
+  const std::string pattern = key_prefix_pattern(keys.prefix());
   std::size_t produced = 0;
   std::size_t node_count = 0;
   auto ran = status_.with_store("export", [&](RedisRouter& redis) -> Status {
