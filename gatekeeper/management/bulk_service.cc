@@ -200,10 +200,15 @@ Result<BulkService::ImportResult> BulkService::import(std::string_view csv, bool
           result.errors.push_back({lines[i], std::string(kErasedRow)});
           continue;
         }
-        if (kept != i) writes[kept] = std::move(writes[i]);
+        if (kept != i) {
+          writes[kept] = std::move(writes[i]);
+          lines[kept] = lines[i];
+        }
         ++kept;
       }
+      // Both, in step: this may run again on a fresh link.
       writes.resize(kept);
+      lines.resize(kept);
       // In line order, as a reader of the report expects.
       std::stable_sort(result.errors.begin(), result.errors.end(),
                        [](const RowError& a, const RowError& b) { return a.line < b.line; });
