@@ -1,11 +1,14 @@
 // Address suppressions and erasure on a Redis Cluster (3 primaries): the address book is
 // loaded from every primary and follows writes on all of them, an erasure leaves no trace on
-// any node, and an Opt In lifts it.
+// any node (an import of an old export and an Opt Out do not bring it back), and an Opt In
+// lifts it.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <fstream>
 
 #include "tests/e2e/address_support.h"
+#include "tests/e2e/ctl_run.h"
 #include "tests/support/redis_cluster.h"
 
 using namespace gk::test;
@@ -79,4 +82,21 @@ TEST_CASE("e2e cluster: addresses on every primary and erasure leaving no trace 
   CHECK(rig.outcome("MAIL", {{"id", "x"}}, email,
                     {{"campaign", {{"type", "realtime"}, {"transactional", true}}}}) ==
         "suppressed/erased");
+
+  // Neither an old export nor an Opt Out brings them back onto any node.
+  TempDir dir;
+  const std::string file = dir.file("old.csv");
+  std::ofstream(file) << "user,," << id << ",SMS,1,1700000000000,\n"
+                      << "address,," << email << ",MAIL,1,1700000000000,bounce\n"
+                      << "user,,cluster-kept,SMS,1,1700000000000,\n";
+  const CtlRun imported = ctl(dir, {"import", file}, rig.opts.http_port);
+  INFO(imported.err);
+  CHECK(imported.status == 1);
+  CHECK(count_of(imported.err, ": erased: ") == 2);
+  CHECK(rig.call("PUT", "/users/" + id + "/optout-status?channelType=MAIL", R"({"optOut": true})")
+            .status == 404);
+  const auto later = everything(cluster);
+  CHECK_FALSE(mentions(later, id));
+  CHECK_FALSE(mentions(later, email));
+  CHECK(mentions(later, "cluster-kept"));
 }
