@@ -27,7 +27,7 @@ constexpr const char* kUsage =
        gk-bench propagation [TRIALS] [--cluster] [--json]
        gk-bench cluster [--quick] [--json]
        gk-bench links [--quick] [--json]
-       gk-bench import [ROWS] [--cluster] [--runs N] [--json]
+       gk-bench import [ROWS] [--cluster] [--erasure] [--runs N] [--json]
        gk-bench addresses [--quick] [--json] [--runs N]
        gk-bench sigkill
        gk-bench forwarder IN OUT
@@ -70,13 +70,14 @@ client threads), and token sealing alone. --quick: a tenth of the calls.
 import: gatekeeper-ctl import of ROWS CSV rows (default 1000000; users, leads and addresses,
 a bad row every 1,000) into an empty store, N runs (default 3): median rows/s end to end,
 and whether every bad row was reported, the exit status was 1 and every good row stored.
---cluster: on a Redis Cluster of 3 primaries instead of one redis-server.
+--cluster: on a Redis Cluster of 3 primaries instead of one redis-server. --erasure: with
+erasure.salt set, so every row is checked against the erasure tombstones.
 )";
 
 // The words after the command: --json always, and those of `allowed` among --quick, --cluster,
 // --scenarios LIST and a number (TRIALS).
 struct Flags {
-  bool quick = false, json = false, cluster = false, help = false;
+  bool quick = false, json = false, cluster = false, help = false, erasure = false;
   std::string scenarios = ScenarioOptions{}.scenarios;
   int trials = 200;
   int runs = ScenarioOptions{}.runs;
@@ -95,6 +96,8 @@ std::optional<Flags> parse_flags(int argc, char** argv, int first, std::string_v
       f.quick = true;
     } else if (a == "--cluster" && allows(a)) {
       f.cluster = true;
+    } else if (a == "--erasure" && allows(a)) {
+      f.erasure = true;
     } else if (a == "--scenarios" && allows(a) && i + 1 < argc) {
       f.scenarios = argv[++i];
     } else if (a == "--runs" && allows(a) && i + 1 < argc) {
@@ -134,11 +137,12 @@ int main(int argc, char** argv) {
     return run_propagation(f->trials, f->cluster, f->json);
   }
   if (command == "import") {
-    const auto f = parse_flags(argc, argv, 2, "TRIALS --cluster --runs");
+    const auto f = parse_flags(argc, argv, 2, "TRIALS --cluster --runs --erasure");
     if (!f || f->help) return usage(f.has_value());
     const bool given = argc > 2 && argv[2][0] != '\0' &&
                        std::string(argv[2]).find_first_not_of("0123456789") == std::string::npos;
-    return run_import_bench(given ? std::stoull(argv[2]) : 1'000'000, f->runs, f->cluster, f->json);
+    return run_import_bench(given ? std::stoull(argv[2]) : 1'000'000, f->runs, f->cluster,
+                            f->erasure, f->json);
   }
   if (command == "links") {
     const auto f = parse_flags(argc, argv, 2, "--quick");

@@ -108,4 +108,14 @@ std::string KeySchema::history(bool is_lead, std::string_view bu, std::string_vi
   return out.append(rest);
 }
 
+std::string key_prefix_pattern(std::string_view prefix) {
+  std::string out;
+  for (char c : prefix) {
+    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  out.push_back('*');
+  return out;
+}
+
 }  // namespace gk

@@ -73,6 +73,10 @@ class KeySchema {
   std::string address_, tombstone_;
 };
 
+// A SCAN MATCH pattern for every key that starts with `prefix` (glob characters in it
+// escaped): the prefix is configurable and may hold any of them.
+std::string key_prefix_pattern(std::string_view prefix);
+
 // Throws std::invalid_argument unless `bu` follows common/rules/identity.h; for code that
 // builds keys elsewhere (the status scripts build them in Lua from the schema's prefixes).
 void require_key_business_unit(std::string_view bu);

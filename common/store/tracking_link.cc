@@ -1,22 +1,9 @@
 #include "common/store/tracking_link.h"
 
 #include "common/redis/cluster_slots.h"
+#include "common/store/key_schema.h"
 
 namespace gk {
-
-namespace {
-
-std::string prefix_pattern(std::string_view prefix) {
-  std::string out;
-  for (char c : prefix) {
-    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') out.push_back('\\');
-    out.push_back(c);
-  }
-  out.push_back('*');
-  return out;
-}
-
-}  // namespace
 
 Result<RedisConnection::Ptr> connect_node(const RedisConfig& redis, const std::string& node) {
   if (redis.cluster.empty()) return RedisConnection::connect(redis);
@@ -66,7 +53,7 @@ Result<TrackingConnections> open_tracking(const RedisConfig& redis, const std::s
 Status scan_prefix(RedisConnection& conn, std::string_view prefix,
                    const std::function<void(const redisReply& keys)>& page,
                    const std::atomic<bool>* stop) {
-  const std::string pattern = prefix_pattern(prefix);
+  const std::string pattern = key_prefix_pattern(prefix);
   std::string cursor = "0";
   do {
     if (stop != nullptr && stop->load(std::memory_order_relaxed)) return fail("stopped");

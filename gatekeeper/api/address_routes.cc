@@ -97,6 +97,7 @@ void AddressRoutes::put_address(const httplib::Request& req, httplib::Response& 
   change.source = "api";
   const auto applied = addresses_->apply(change);
   if (!applied) return send_error(res, 503, kStoreUnavailable);
+  if (applied->erased) return send_error(res, 404, "no such address: erased");
   const AddressWriteResult& w = applied->write;
   json answer = address_json(channel, address, w.suppressed, w.reason, w.ts);
   answer["changed"] = w.changed;

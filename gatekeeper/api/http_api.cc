@@ -358,6 +358,8 @@ void HttpApi::put_status(const httplib::Request& req, httplib::Response& res,
   const auto applied = status_.apply(change_now(business_unit(req), path_id(req), {}, field, value,
                                                 "api", value ? on_event : off_event));
   if (!applied) return send_error(res, 503, kStoreUnavailable);
+  // As the reads answer: only an explicit Opt In reaches an erased person.
+  if (applied->erased) return send_error(res, 404, "no such person: erased");
   const StatusWriteResult& result = applied->write;
 
   // The stored value after the call: normally the one asked for; the old one if a change

@@ -67,6 +67,7 @@ void TopicRoutes::put_topic(const httplib::Request& req, httplib::Response& res)
       status_.apply(change_now(bu, external_id, {}, channels_.topics().field(*index), !subscribed,
                                "api", subscribed ? kOptInEvent : kOptOutEvent));
   if (!applied) return send_error(res, 503, kStoreUnavailable);
+  if (applied->erased) return send_error(res, 404, "no such person: erased");
   // Read back: a change stamped later (an event from the future) may have kept its value.
   const auto fields = status_.read_user(bu, external_id);
   if (!fields) return send_error(res, 503, kStoreUnavailable);

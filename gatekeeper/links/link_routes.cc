@@ -287,6 +287,16 @@ std::optional<LinkPayload> LinkRoutes::open(const httplib::Request& req,
     page(res, 404, "Link not found", "What this link unsubscribes from no longer exists.");
     return std::nullopt;
   }
+  // An erased person is unknown here (PROTOCOL.md 13): the page would show and write them.
+  const auto erased = status_.erased(link.bu, link.external_id, link.email);
+  if (!erased) {
+    page(res, 503, "Try again later", "Please try again in a minute.");
+    return std::nullopt;
+  }
+  if (*erased) {
+    page(res, 404, "Link not found", "This link is not known here.");
+    return std::nullopt;
+  }
   return link;
 }
 

@@ -1,6 +1,7 @@
 #include "gatekeeper/management/address_service.h"
 
 #include "common/protocol/system_event.h"
+#include "common/store/erasure_hash.h"
 #include "common/store/status_script.h"
 
 namespace gk {
@@ -35,7 +36,25 @@ Result<AppliedAddressChange> AddressService::apply(const AddressChange& change) 
   w.soft_bounce_limit = config_.suppression.soft_bounce_limit;
   w.soft_bounce_window_ms =
       static_cast<EpochMs>(config_.suppression.soft_bounce_window_days) * 24 * 60 * 60 * 1000;
-  auto result = store_.run([&](RedisRouter& redis) { return run_address_script(redis, w); });
+  // An erased address (PROTOCOL.md 13) is not written back: its tombstone suppresses it
+  // already, and no address of an erased person may remain in the store.
+  std::string tombstone;
+  if (config_.erasure.enabled()) {
+    keys_.tombstone(tombstone,
+                    tombstone_of_address(config_.erasure.salt, applied.channel, applied.address));
+  }
+  auto result = store_.run([&](RedisRouter& redis) -> Result<AddressWriteResult> {
+    applied.erased = false;
+    if (!tombstone.empty()) {
+      auto r = redis.command(tombstone, {"EXISTS", tombstone});
+      if (!r || r->type != REDIS_REPLY_INTEGER) {
+        return fail(r ? "EXISTS: " + describe_reply(r.get()) : redis.error());
+      }
+      applied.erased = r->integer > 0;
+      if (applied.erased) return AddressWriteResult{};
+    }
+    return run_address_script(redis, w);
+  });
   if (!result) return fail("status store unavailable: " + result.error());
   applied.write = *result;
   if (applied.write.changed && change.publish) {

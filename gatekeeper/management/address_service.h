@@ -30,11 +30,13 @@ struct AddressChange {
   bool publish = true;  // false: write only (a dry run never gets here; a bulk load may)
 };
 
-// What apply did, with the canonical channel and the address as stored.
+// What apply did, with the canonical channel and the address as stored (or refused as
+// erased).
 struct AppliedAddressChange {
   AddressWriteResult write;
   std::string channel;
   std::string address;
+  bool erased = false;  // the address is erased: nothing written, nothing published
 };
 
 // Address suppressions (PROTOCOL.md 11): the one place that writes them (the script of

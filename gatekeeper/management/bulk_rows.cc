@@ -1,8 +1,8 @@
 #include "gatekeeper/management/bulk_rows.h"
 
-#include <array>
 #include <charconv>
 
+#include "common/rules/address.h"
 #include "common/rules/identity.h"
 #include "common/rules/topics.h"
 #include "common/util/csv.h"
@@ -10,8 +10,6 @@
 namespace gk {
 
 namespace {
-
-constexpr std::array<std::string_view, 4> kReasons = {"bounce", "complaint", "sms_stop", "manual"};
 
 std::string quoted(std::string_view s) {
   // Bounded, so a garbage column cannot flood the error report.
@@ -47,55 +45,6 @@ std::string canonical_field(std::string_view field, const ChannelRegistry& chann
 }
 
 }  // namespace
-
-bool known_address_reason(std::string_view reason) noexcept {
-  for (std::string_view r : kReasons) {
-    if (r == reason) return true;
-  }
-  return false;
-}
-
-std::string normalize_bulk_address(std::string_view channel, std::string_view address,
-                                   std::string& out) {
-  // The rules of the address routes (issue13-addr's common/rules/address.h), kept the same
-  // so that whatever they store exports and imports back; to be folded into that file.
-  out.clear();
-  const auto space = [](char c) {
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
-  };
-  while (!address.empty() && space(address.front())) address.remove_prefix(1);
-  while (!address.empty() && space(address.back())) address.remove_suffix(1);
-  if (address.empty()) return "the address is empty";
-  if (channel == "MAIL") {
-    bool ok = true, at = false;
-    for (char c : address) {
-      ok = ok && !space(c);
-      at = at || c == '@';
-      out.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
-    }
-    if (ok && at) return {};
-    out.clear();
-    return "the address is not an e-mail address (an '@', no whitespace)";
-  }
-  if (channel == "SMS") {
-    bool ok = true;
-    for (char c : address) {
-      if (c >= '0' && c <= '9') {
-        out.push_back(c);
-      } else if (c == '+' && out.empty()) {
-        out.push_back(c);
-      } else if (c != ' ' && c != '-' && c != '.' && c != '(' && c != ')' && c != '[' && c != ']') {
-        ok = false;
-      }
-    }
-    if (ok && out.size() > (out.starts_with('+') ? 1U : 0U)) return {};
-    out.clear();
-    return "the address is not a phone number (digits, one leading '+', spaces, dashes, dots, "
-           "brackets)";
-  }
-  out.assign(address);
-  return {};
-}
 
 std::string parse_bulk_row(std::string_view line, const ChannelRegistry& channels, BulkRow& row,
                            std::vector<std::string>& cols) {
@@ -136,8 +85,10 @@ std::string parse_bulk_row(std::string_view line, const ChannelRegistry& channel
     row.kind = BulkKind::kAddress;
     row.bu.clear();
     row.field = channels.name(*c);
-    if (auto e = normalize_bulk_address(row.field, key, row.who); !e.empty()) return e;
-    if (!reason.empty() && !known_address_reason(reason)) {
+    // The address routes' rules and error texts, so that what they store exports and
+    // imports back.
+    if (!normalize_address(row.field, key, row.who)) return address_problem(row.field, key);
+    if (!reason.empty() && !parse_address_reason(reason)) {
       return "unknown reason " + quoted(reason) + " (bounce, complaint, sms_stop or manual)";
     }
     // A suppression needs a reason; "manual" is what an operator's list means.

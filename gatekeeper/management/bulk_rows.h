@@ -32,13 +32,4 @@ struct BulkRow {
 std::string parse_bulk_row(std::string_view line, const ChannelRegistry& channels, BulkRow& row,
                            std::vector<std::string>& scratch);
 
-// An address in the form PROTOCOL.md 11 stores it: an email (MAIL) trimmed and lower-cased,
-// a phone number (SMS) as '+' and digits with spaces, dashes, dots and brackets removed,
-// anything else trimmed. "" when good, else what is wrong with it.
-std::string normalize_bulk_address(std::string_view channel, std::string_view address,
-                                   std::string& out);
-
-// The reasons an address suppression may carry.
-bool known_address_reason(std::string_view reason) noexcept;
-
 }  // namespace gk

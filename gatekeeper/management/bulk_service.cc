@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <charconv>
+#include <unordered_map>
 
 #include "common/protocol/events.h"
 #include "common/redis/cluster_slots.h"
 #include "common/rules/optout_record.h"
 #include "common/rules/topics.h"
+#include "common/store/erasure_hash.h"
 #include "common/store/import_script.h"
 #include "common/store/key_schema.h"
 #include "common/util/csv.h"
@@ -17,10 +19,9 @@ namespace gk {
 namespace {
 
 constexpr std::string_view kImportSource = "import";
-constexpr std::string_view kAddressSuppressed = "Address Suppressed";
-constexpr std::string_view kAddressUnsuppressed = "Address Unsuppressed";
 // Keys asked for per SCAN: a round trip per thousand keys, and a page near the size asked.
 constexpr std::string_view kScanCount = "1000";
+constexpr std::string_view kErasedRow = "erased: lift it with an explicit Opt In first";
 
 std::string_view event_name(const BulkRow& row) {
   if (row.field == kBlacklistField) return row.value ? kBlacklistedEvent : kWhitelistedEvent;
@@ -55,7 +56,7 @@ SystemEvent changed_event(const ImportWrite& w) {
   e.source = std::string(kImportSource);
   e.changed = true;
   if (w.kind == ImportWrite::Kind::kAddress) {
-    e.event = std::string(w.value ? kAddressSuppressed : kAddressUnsuppressed);
+    e.event = std::string(w.value ? kAddressSuppressedEvent : kAddressUnsuppressedEvent);
     e.channel = w.field;
     e.address = w.who;
     e.reason = w.extra;
@@ -79,15 +80,6 @@ ChangeRequest change_of(const ImportWrite& w, EpochMs received) {
   c.event = w.extra;
   set_scope(w.field, c.channel, c.topic);
   return c;
-}
-
-std::string glob_escaped(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') out.push_back('\\');
-    out.push_back(c);
-  }
-  return out;
 }
 
 std::string_view text_of(const redisReply* r) {
@@ -121,12 +113,47 @@ std::string_view field_of(const redisReply* hash, std::string_view field) {
   return {};
 }
 
+// Which of `rows` name an erased identifier (PROTOCOL.md 13: a user's external id, a lead's
+// email, an address), by the tombstone the erasure service leaves: one EXISTS per distinct
+// identifier, all in one pipelined round per batch (an export names a person once per field).
+Result<std::vector<bool>> erased_rows(RedisRouter& redis, const KeySchema& keys,
+                                      std::string_view salt, const std::vector<ImportWrite>& rows) {
+  const TombstoneHasher hasher(salt);
+  std::vector<std::string> names;  // distinct tombstone keys, probed in this order
+  std::unordered_map<std::string, std::size_t> index;
+  std::vector<std::size_t> probe_of(rows.size());
+  std::string key;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const ImportWrite& w = rows[i];
+    const TombstoneId id = w.kind == ImportWrite::Kind::kUser   ? hasher.user(w.bu, w.who)
+                           : w.kind == ImportWrite::Kind::kLead ? hasher.address("MAIL", w.who)
+                                                                : hasher.address(w.field, w.who);
+    keys.tombstone(key, TombstoneHasher::hex(id));
+    const auto [at, added] = index.try_emplace(key, names.size());
+    if (added) names.push_back(key);
+    probe_of[i] = at->second;
+  }
+  std::vector<RedisRouter::Command> probes;
+  probes.reserve(names.size());
+  for (const std::string& name : names) probes.push_back({name, {"EXISTS", name}});
+  std::vector<RedisReplyPtr> replies;
+  if (!redis.pipeline(probes, replies)) return fail(redis.error());
+  std::vector<bool> erased(rows.size(), false);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const redisReply* r = replies[probe_of[i]].get();
+    if (r->type != REDIS_REPLY_INTEGER) return fail("EXISTS: " + describe_reply(r));
+    erased[i] = r->integer > 0;
+  }
+  return erased;
+}
+
 }  // namespace
 
 Result<BulkService::ImportResult> BulkService::import(std::string_view csv, bool dry_run) {
   ImportResult result;
   const EpochMs now = now_ms();
   std::vector<ImportWrite> writes;
+  std::vector<std::size_t> lines;  // of each write
   BulkRow row;
   std::vector<std::string> scratch;
   std::size_t line_no = 0;
@@ -153,6 +180,7 @@ Result<BulkService::ImportResult> BulkService::import(std::string_view csv, bool
     result.clamped += clamped ? 1 : 0;
     w.extra = row.kind == BulkKind::kAddress ? std::move(row.reason) : std::string(event_name(row));
     writes.push_back(std::move(w));
+    lines.push_back(line_no);
   }
   if (writes.empty()) return result;
 
@@ -162,6 +190,30 @@ Result<BulkService::ImportResult> BulkService::import(std::string_view csv, bool
   options.horizon = now + config_.changes.max_future_ms;
   options.received = now;
   auto ran = status_.with_store("import", [&](RedisRouter& redis) -> Status {
+    if (config_.erasure.enabled()) {
+      // Only an explicit Opt In lifts an erasure; an old export must not bring them back.
+      auto erased = erased_rows(redis, KeySchema(config_.redis), config_.erasure.salt, writes);
+      if (!erased) return fail(erased.error());
+      std::size_t kept = 0;
+      for (std::size_t i = 0; i < writes.size(); ++i) {
+        if ((*erased)[i]) {
+          result.errors.push_back({lines[i], std::string(kErasedRow)});
+          continue;
+        }
+        if (kept != i) {
+          writes[kept] = std::move(writes[i]);
+          lines[kept] = lines[i];
+        }
+        ++kept;
+      }
+      // Both, in step: this may run again on a fresh link.
+      writes.resize(kept);
+      lines.resize(kept);
+      // In line order, as a reader of the report expects.
+      std::stable_sort(result.errors.begin(), result.errors.end(),
+                       [](const RowError& a, const RowError& b) { return a.line < b.line; });
+      if (writes.empty()) return {};
+    }
     auto out = run_import_batch(redis, config_.redis, writes, options);
     if (!out) return fail(out.error());
     outcomes = std::move(out).value();
@@ -234,7 +286,7 @@ Result<BulkService::ExportPage> BulkService::export_page(std::string_view cursor
     page.csv.push_back('\n');
   }
   const KeySchema keys(config_.redis);
-  const std::string pattern = glob_escaped(keys.prefix()) + "*";
+  const std::string pattern = key_prefix_pattern(keys.prefix());
   std::size_t produced = 0;
   std::size_t node_count = 0;
   auto ran = status_.with_store("export", [&](RedisRouter& redis) -> Status {

@@ -48,12 +48,15 @@ ChangeRequest change_now(std::string bu, std::string external_id, std::string em
                          std::string_view event);
 
 // What apply did: the write (all false when nothing was stored), the time stored and
-// published, and what the system event reported.
+// published, what the system event reported, and whether it was refused as erased.
 struct AppliedChange {
   StatusWriteResult write;
   EpochMs ts = 0;
   bool timestamp_clamped = false;
   bool link_refused = false;
+  // It named an erased person and was not an explicit Opt In: nothing stored, nothing
+  // published (PROTOCOL.md 13: no identifier of theirs goes back into Redis).
+  bool erased = false;
 };
 
 // How hard to try when the store fails: the HTTP API answers 503 at once and lets the

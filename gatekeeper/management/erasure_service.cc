@@ -242,15 +242,22 @@ Result<bool> ErasureService::email_erased(std::string_view email) {
   return exists(address_tombstone("MAIL", n));
 }
 
-Result<bool> ErasureService::lift(std::string_view bu, std::string_view external_id,
-                                  std::string_view email) {
-  if (!enabled()) return false;
-  std::vector<std::string> doomed;
-  if (!external_id.empty()) doomed.push_back(user_tombstone(bu, external_id));
+std::vector<std::string> ErasureService::tombstone_keys(std::string_view bu,
+                                                        std::string_view external_id,
+                                                        std::string_view email) const {
+  std::vector<std::string> keys;
+  if (!enabled()) return keys;
+  if (!external_id.empty()) keys.push_back(user_tombstone(bu, external_id));
   std::string n;
   if (!email.empty() && normalize_address("MAIL", email, n)) {
-    doomed.push_back(address_tombstone("MAIL", n));
+    keys.push_back(address_tombstone("MAIL", n));
   }
+  return keys;
+}
+
+Result<bool> ErasureService::lift(std::string_view bu, std::string_view external_id,
+                                  std::string_view email) {
+  const std::vector<std::string> doomed = tombstone_keys(bu, external_id, email);
   if (doomed.empty()) return false;
   return store_.run([&](RedisRouter& redis) -> Result<bool> {
     bool any = false;

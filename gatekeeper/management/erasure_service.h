@@ -44,6 +44,11 @@ class ErasureService {
   // Lifts the tombstones of the user and of the email a change names (an explicit Opt In);
   // true when one existed. Nothing to do (false) when disabled.
   Result<bool> lift(std::string_view bu, std::string_view external_id, std::string_view email);
+  // The tombstone keys a change naming the user and / or the email would meet (none when
+  // disabled): StatusService reads them on its own pooled links, so that checking every
+  // change does not queue behind this service's one link.
+  std::vector<std::string> tombstone_keys(std::string_view bu, std::string_view external_id,
+                                          std::string_view email) const;
 
  private:
   Result<Erased> erase(const std::string& bu, const std::string& external_id,

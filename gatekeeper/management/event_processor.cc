@@ -87,6 +87,13 @@ std::vector<EventOutcome> EventProcessor::process(const EventBody& body, EpochMs
           count(event, "store_unavailable");
           continue;
         }
+        if (done->erased) {
+          // Accepted, but an event naming an erased address is not republished either
+          // (PROTOCOL.md 13): it would put the address back into the stream.
+          out.status = Status::kAccepted;
+          count(event, "accepted");
+          continue;
+        }
       }
     }
     const auto applied = status_.apply(c, retry);

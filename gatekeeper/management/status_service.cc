@@ -10,6 +10,27 @@
 
 namespace gk {
 
+namespace {
+
+// `op()` (a Result) again after a failure, as `retry` allows.
+template <typename Op>
+auto retried(const RetryPolicy& retry, Op&& op) -> decltype(op()) {
+  auto backoff = retry.initial_backoff;
+  for (int attempt = 1;; ++attempt) {
+    auto result = op();
+    if (result || attempt >= retry.attempts) return result;
+    // Sleep in short steps so shutdown is not held up by a long backoff.
+    const auto until = std::chrono::steady_clock::now() + backoff;
+    while (std::chrono::steady_clock::now() < until) {
+      if (retry.stop != nullptr && retry.stop->load()) return result;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    backoff = std::min(backoff * 2, retry.max_backoff);
+  }
+}
+
+}  // namespace
+
 StatusService::StatusService(const Config& config, zmq::context_t& context,
                              ManagementMetrics& metrics)
     : config_(config),
@@ -131,18 +152,7 @@ Result<StatusWriteResult> StatusService::write(const StatusWrite& w) {
 
 Result<StatusWriteResult> StatusService::write_with_retry(const StatusWrite& w,
                                                           const RetryPolicy& retry) {
-  auto backoff = retry.initial_backoff;
-  for (int attempt = 1;; ++attempt) {
-    auto result = write(w);
-    if (result || attempt >= retry.attempts) return result;
-    // Sleep in short steps so shutdown is not held up by a long backoff.
-    const auto until = std::chrono::steady_clock::now() + backoff;
-    while (std::chrono::steady_clock::now() < until) {
-      if (retry.stop != nullptr && retry.stop->load()) return result;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    backoff = std::min(backoff * 2, retry.max_backoff);
-  }
+  return retried(retry, [&] { return write(w); });
 }
 
 Result<AppliedChange> StatusService::apply(const ChangeRequest& change, const RetryPolicy& retry) {
@@ -161,6 +171,16 @@ Result<AppliedChange> StatusService::apply(const ChangeRequest& change, const Re
       return fail(lifted.error());
     }
     if (*lifted) spdlog::info("an explicit Opt In lifted an erasure (source {})", change.source);
+  } else {
+    // Checked here, so that every door (API, events, links, import) gets it.
+    const auto erased_now =
+        retried(retry, [&] { return erased(change.bu, change.external_id, change.email); });
+    if (!erased_now) return fail(erased_now.error());
+    if (*erased_now) {
+      applied.erased = true;
+      applied.write = {};
+      return applied;
+    }
   }
   if (!change.field.empty()) {
     StatusWrite w;
@@ -204,12 +224,34 @@ Result<AppliedChange> StatusService::apply(const ChangeRequest& change, const Re
 Result<StatusWriteResult> StatusService::link(std::string_view bu, std::string_view external_id,
                                               std::string_view email, std::string_view source,
                                               const RetryPolicy& retry) {
+  const auto erased_now = retried(retry, [&] { return erased(bu, external_id, email); });
+  if (!erased_now) return fail(erased_now.error());
+  if (*erased_now) return StatusWriteResult{};
   StatusWrite w;
   w.bu = std::string(bu);
   w.external_id = std::string(external_id);
   w.email = std::string(email);
   w.source = std::string(source);
   return write_with_retry(w, retry);
+}
+
+Result<bool> StatusService::erased(std::string_view bu, std::string_view external_id,
+                                   std::string_view email) {
+  if (erasure_ == nullptr) return false;
+  const std::vector<std::string> keys = erasure_->tombstone_keys(bu, external_id, email);
+  if (keys.empty()) return false;
+  return run("erasure check", [&](RedisRouter& conn) -> Result<bool> {
+    std::vector<RedisRouter::Command> probes;
+    for (const std::string& key : keys) probes.push_back({key, {"EXISTS", key}});
+    std::vector<RedisReplyPtr> replies;
+    if (!conn.pipeline(probes, replies)) return fail(conn.error());
+    bool any = false;
+    for (const RedisReplyPtr& r : replies) {
+      if (r->type != REDIS_REPLY_INTEGER) return fail("EXISTS: " + describe_reply(r.get()));
+      any = any || r->integer > 0;
+    }
+    return any;
+  });
 }
 
 Result<StatusService::Fields> StatusService::read_user(std::string_view bu,

@@ -46,17 +46,22 @@ class StatusService {
   void set_erasure(ErasureService* erasure) noexcept { erasure_ = erasure; }
 
   // Every status change goes through here: an explicit Opt In (a field set to false by an
-  // `Opt In`) first lifts an erasure of whom it names; its time is clamped (a far-future time
-  // becomes the time of receipt, counted and logged), the field is written by the status script
-  // (last writer wins, link, history; retried per `retry`), and its system event (and
+  // `Opt In`) first lifts an erasure of whom it names; any other change naming an erased
+  // user or email stores and publishes nothing (`erased` set); its time is clamped (a far-future
+  // time becomes the time of receipt, counted and logged), the field is written by the status
+  // script (last writer wins, link, history; retried per `retry`), and its system event (and
   // `also_published`) goes to the PUB socket and the stream with the stored time. An error,
   // and nothing published, when the store failed.
   Result<AppliedChange> apply(const ChangeRequest& change, const RetryPolicy& retry = {});
   // Links an external id and an email without changing a status (a body naming both,
-  // PROTOCOL.md 2); nothing is published. An error when the store failed.
+  // PROTOCOL.md 2); nothing is published, and nothing is written when either is erased. An
+  // error when the store failed.
   Result<StatusWriteResult> link(std::string_view bu, std::string_view external_id,
                                  std::string_view email, std::string_view source,
                                  const RetryPolicy& retry = {});
+  // Whether the user or the email (either may be empty) is erased: a tombstone exists. False
+  // without erasure.salt. An error when the store failed.
+  Result<bool> erased(std::string_view bu, std::string_view external_id, std::string_view email);
   // The hash of a full user; empty when the user has none.
   Result<Fields> read_user(std::string_view bu, std::string_view external_id);
   // A person's hash as the rules see it: the user's when an external id is given, else the

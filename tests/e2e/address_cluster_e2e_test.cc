@@ -1,11 +1,14 @@
 // Address suppressions and erasure on a Redis Cluster (3 primaries): the address book is
 // loaded from every primary and follows writes on all of them, an erasure leaves no trace on
-// any node, and an Opt In lifts it.
+// any node (an import of an old export and an Opt Out do not bring it back), and an Opt In
+// lifts it.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <fstream>
 
 #include "tests/e2e/address_support.h"
+#include "tests/e2e/ctl_run.h"
 #include "tests/support/redis_cluster.h"
 
 using namespace gk::test;
@@ -14,42 +17,14 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string text(const redisReply* r) {
-  return r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS
-             ? std::string(r->str, r->len)
-             : std::string();
-}
-
-void collect(const redisReply* r, std::vector<std::string>& out) {
-  if (r->type == REDIS_REPLY_ARRAY) {
-    for (std::size_t i = 0; i < r->elements; ++i) collect(r->element[i], out);
-  } else {
-    out.push_back(text(r));
-  }
-}
-
 // Every key and value on every primary.
 std::vector<std::string> everything(RedisCluster& cluster) {
   std::vector<std::string> out;
   for (int port : cluster.primary_ports()) {
-    auto keys = cluster.command(port, {"KEYS", "*"});
-    for (std::size_t i = 0; i < keys->elements; ++i) {
-      const std::string key = text(keys->element[i]);
-      out.push_back(key);
-      const std::string type = text(cluster.command(port, {"TYPE", key}).get());
-      if (type == "hash") collect(cluster.command(port, {"HGETALL", key}).get(), out);
-      if (type == "string") collect(cluster.command(port, {"GET", key}).get(), out);
-      if (type == "set") collect(cluster.command(port, {"SMEMBERS", key}).get(), out);
-      if (type == "list") collect(cluster.command(port, {"LRANGE", key, "0", "-1"}).get(), out);
-      if (type == "stream") collect(cluster.command(port, {"XRANGE", key, "-", "+"}).get(), out);
-    }
+    collect_store([&](const std::vector<std::string>& args) { return cluster.command(port, args); },
+                  out);
   }
   return out;
-}
-
-bool mentions(const std::vector<std::string>& all, const std::string& needle) {
-  return std::any_of(all.begin(), all.end(),
-                     [&](const std::string& s) { return s.find(needle) != std::string::npos; });
 }
 
 GatekeeperOptions cluster_options(RedisCluster& cluster) {
@@ -107,4 +82,21 @@ TEST_CASE("e2e cluster: addresses on every primary and erasure leaving no trace 
   CHECK(rig.outcome("MAIL", {{"id", "x"}}, email,
                     {{"campaign", {{"type", "realtime"}, {"transactional", true}}}}) ==
         "suppressed/erased");
+
+  // Neither an old export nor an Opt Out brings them back onto any node.
+  TempDir dir;
+  const std::string file = dir.file("old.csv");
+  std::ofstream(file) << "user,," << id << ",SMS,1,1700000000000,\n"
+                      << "address,," << email << ",MAIL,1,1700000000000,bounce\n"
+                      << "user,,cluster-kept,SMS,1,1700000000000,\n";
+  const CtlRun imported = ctl(dir, {"import", file}, rig.opts.http_port);
+  INFO(imported.err);
+  CHECK(imported.status == 1);
+  CHECK(count_of(imported.err, ": erased: ") == 2);
+  CHECK(rig.call("PUT", "/users/" + id + "/optout-status?channelType=MAIL", R"({"optOut": true})")
+            .status == 404);
+  const auto later = everything(cluster);
+  CHECK_FALSE(mentions(later, id));
+  CHECK_FALSE(mentions(later, email));
+  CHECK(mentions(later, "cluster-kept"));
 }

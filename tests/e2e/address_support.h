@@ -2,6 +2,7 @@
 // A gatekeeper with its peers and an HTTP client, for the address, erasure and bulk tests.
 #include <httplib.h>
 
+#include <cctype>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -144,6 +145,63 @@ inline GatekeeperOptions addr_options(int redis_port, const std::string& extra =
   o.redis_port = redis_port;
   o.extra_toml = std::string("[erasure]\nsalt = \"") + kSalt + "\"\n" + extra;
   return o;
+}
+
+// A field of a hash; "" when there is none.
+inline std::string hget(RedisServer& redis, const std::string& key, const std::string& field) {
+  auto reply = redis.command({"HGET", key, field});
+  return reply && reply->type == REDIS_REPLY_STRING ? std::string(reply->str, reply->len) : "";
+}
+
+// A reply's text ("" for what has none), for reading the whole store below.
+inline std::string reply_text(const redisReply* r) {
+  return r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS
+             ? std::string(r->str, r->len)
+             : std::string();
+}
+
+inline void collect_replies(const redisReply* r, std::vector<std::string>& out) {
+  if (r->type == REDIS_REPLY_ARRAY) {
+    for (std::size_t i = 0; i < r->elements; ++i) collect_replies(r->element[i], out);
+  } else {
+    out.push_back(reply_text(r));
+  }
+}
+
+// Every key name and every value of every key (hashes, strings, sets, lists, streams) of
+// one server, read through `command` (a std::vector<std::string> in, a reply out): what must
+// not name an erased person.
+template <class Command>
+void collect_store(Command&& command, std::vector<std::string>& out) {
+  auto keys = command(std::vector<std::string>{"KEYS", "*"});
+  for (std::size_t i = 0; i < keys->elements; ++i) {
+    const std::string key = reply_text(keys->element[i]);
+    out.push_back(key);
+    const std::string type = reply_text(command(std::vector<std::string>{"TYPE", key}).get());
+    std::vector<std::string> read;
+    if (type == "hash") read = {"HGETALL", key};
+    if (type == "string") read = {"GET", key};
+    if (type == "set") read = {"SMEMBERS", key};
+    if (type == "list") read = {"LRANGE", key, "0", "-1"};
+    if (type == "stream") read = {"XRANGE", key, "-", "+"};
+    if (!read.empty()) collect_replies(command(read).get(), out);
+  }
+}
+
+inline std::vector<std::string> everything(RedisServer& redis) {
+  std::vector<std::string> out;
+  collect_store([&](const std::vector<std::string>& args) { return redis.command(args); }, out);
+  return out;
+}
+
+// Whether any of `all` contains `needle` (which is lower-case), in any case.
+inline bool mentions(const std::vector<std::string>& all, const std::string& needle) {
+  for (const std::string& s : all) {
+    std::string lower = s;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (s.find(needle) != std::string::npos || lower.find(needle) != std::string::npos) return true;
+  }
+  return false;
 }
 
 }  // namespace gk::test

@@ -11,6 +11,7 @@
 #include <iterator>
 #include <sstream>
 
+#include "tests/e2e/ctl_run.h"
 #include "tests/support/api_rig.h"
 #include "tests/support/process.h"
 #include "tests/support/redis_cluster.h"
@@ -21,47 +22,12 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct CtlRun {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
-
-// gatekeeper-ctl with stdout and stderr kept apart (a shell splits them).
-CtlRun ctl(TempDir& dir, const std::vector<std::string>& args, int http_port) {
-  static int runs = 0;  // files of their own per run: the harness appends to a log
-  const std::string n = std::to_string(++runs);
-  std::vector<std::string> argv = {"/usr/bin/env",
-                                   "GK_CTL_ERR=" + dir.file("stderr" + n),
-                                   "GATEKEEPER_TOKEN=" + std::string(kApiToken),
-                                   "GATEKEEPER_HTTP=http://127.0.0.1:" + std::to_string(http_port),
-                                   "/bin/sh",
-                                   "-c",
-                                   R"(exec "$0" "$@" 2>"$GK_CTL_ERR")",
-                                   GK_CTL_PATH};
-  argv.insert(argv.end(), args.begin(), args.end());
-  Process p(argv, dir.file("stdout" + n));
-  CtlRun r;
-  const auto status = p.wait(120s);
-  r.status = status ? *status : -1;
-  r.out = p.log();
-  std::ifstream err(dir.file("stderr" + n));
-  r.err.assign(std::istreambuf_iterator<char>(err), std::istreambuf_iterator<char>());
-  return r;
-}
-
 std::vector<std::string> sorted_lines(const std::string& text) {
   std::vector<std::string> out;
   std::istringstream in(text);
   for (std::string line; std::getline(in, line);) out.push_back(line);
   std::sort(out.begin(), out.end());
   return out;
-}
-
-std::size_t count_of(const std::string& text, const std::string& what) {
-  std::size_t n = 0;
-  for (std::size_t p = text.find(what); p != std::string::npos; p = text.find(what, p + 1)) ++n;
-  return n;
 }
 
 // Statuses of every kind, written through the API, events and as another job would.

@@ -4,8 +4,6 @@
 // answer 404, and an explicit Opt In lifts it.
 #include <catch2/catch.hpp>
 
-#include <cctype>
-
 #include "tests/e2e/address_support.h"
 
 using namespace gk::test;
@@ -15,46 +13,6 @@ using namespace std::chrono_literals;
 namespace {
 
 const json kTransactional = {{"campaign", {{"type", "realtime"}, {"transactional", true}}}};
-
-std::string text(const redisReply* r) {
-  return r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS
-             ? std::string(r->str, r->len)
-             : std::string();
-}
-
-void collect(const redisReply* r, std::vector<std::string>& out) {
-  if (r->type == REDIS_REPLY_ARRAY) {
-    for (std::size_t i = 0; i < r->elements; ++i) collect(r->element[i], out);
-  } else {
-    out.push_back(text(r));
-  }
-}
-
-// Every key name and every value of every key (hashes, strings, sets, lists, streams).
-std::vector<std::string> everything(RedisServer& redis) {
-  std::vector<std::string> out;
-  auto keys = redis.command({"KEYS", "*"});
-  for (std::size_t i = 0; i < keys->elements; ++i) {
-    const std::string key = text(keys->element[i]);
-    out.push_back(key);
-    const std::string type = text(redis.command({"TYPE", key}).get());
-    if (type == "hash") collect(redis.command({"HGETALL", key}).get(), out);
-    if (type == "string") collect(redis.command({"GET", key}).get(), out);
-    if (type == "set") collect(redis.command({"SMEMBERS", key}).get(), out);
-    if (type == "list") collect(redis.command({"LRANGE", key, "0", "-1"}).get(), out);
-    if (type == "stream") collect(redis.command({"XRANGE", key, "-", "+"}).get(), out);
-  }
-  return out;
-}
-
-bool mentions(const std::vector<std::string>& all, const std::string& needle) {
-  for (const std::string& s : all) {
-    std::string lower = s;
-    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (s.find(needle) != std::string::npos || lower.find(needle) != std::string::npos) return true;
-  }
-  return false;
-}
 
 }  // namespace
 

@@ -100,6 +100,12 @@ TEST_CASE("keys: the prefix and cluster mode come from the configuration", "[key
   CHECK(key == "id:eu:a@b.c");
 }
 
+TEST_CASE("keys: a SCAN pattern for a prefix escapes the glob characters in it", "[keys]") {
+  CHECK(gk::key_prefix_pattern("gk:") == "gk:*");
+  CHECK(gk::key_prefix_pattern("a*b?c[d]e\\f:") == "a\\*b\\?c\\[d\\]e\\\\f:*");
+  CHECK(gk::key_prefix_pattern("") == "*");
+}
+
 TEST_CASE("keys: the status scripts spell no key kind, they take the schema's prefixes", "[keys]") {
   auto scripts = gk::status_script_sources();
   REQUIRE(scripts.size() >= 2);
