@@ -10,13 +10,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr const char* kStoreUnavailable = "status store unavailable";
-
-void reply(httplib::Response& res, int status, const json& body) {
-  res.status = status;
-  res.set_content(safe_dump(body), "application/json");
-}
-
 json address_json(const std::string& channel, const std::string& address, bool suppressed,
                   const std::string& reason, EpochMs ts) {
   return {{"channel.type", channel},
@@ -65,7 +58,7 @@ void AddressRoutes::get_address(const httplib::Request& req, httplib::Response& 
   if (!address_of(req, res, channel, address)) return;
   const auto state = addresses_->read(channel, address);
   if (!state) return send_error(res, 503, kStoreUnavailable);
-  reply(res, 200, address_json(channel, address, state->suppressed, state->reason, state->ts));
+  send_json(res, 200, address_json(channel, address, state->suppressed, state->reason, state->ts));
 }
 
 void AddressRoutes::put_address(const httplib::Request& req, httplib::Response& res) {
@@ -101,7 +94,7 @@ void AddressRoutes::put_address(const httplib::Request& req, httplib::Response& 
   const AddressWriteResult& w = applied->write;
   json answer = address_json(channel, address, w.suppressed, w.reason, w.ts);
   answer["changed"] = w.changed;
-  reply(res, 200, answer);
+  send_json(res, 200, answer);
 }
 
 }  // namespace gk

@@ -12,7 +12,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr const char* kStoreUnavailable = "status store unavailable";
 constexpr std::size_t kDefaultExportRows = 10000;
 constexpr std::size_t kMaxExportRows = 100000;
 
@@ -48,8 +47,7 @@ void BulkRoutes::post_import(const httplib::Request& req, httplib::Response& res
                {"timestampsClamped", result->clamped},
                {"dryRun", *dry},
                {"errors", std::move(errors)}};
-  res.status = 200;
-  res.set_content(safe_dump(body), "application/json");
+  send_json(res, 200, body);
 }
 
 void BulkRoutes::get_export(const httplib::Request& req, httplib::Response& res) {

@@ -19,13 +19,6 @@ using nlohmann::json;
 
 constexpr const char* kAuthHeader = "X-XNG-AuthToken";
 constexpr const char* kVersionHeader = "X-XNG-ApiVersion";
-constexpr const char* kStoreUnavailable = "status store unavailable";
-
-void reply(httplib::Response& res, int status, const json& body) {
-  res.status = status;
-  res.set_content(safe_dump(body), "application/json");
-}
-
 bool flag(const StatusService::Fields& fields, std::string_view field) {
   const auto it = fields.find(std::string(field));
   return it != fields.end() && status_value_true(it->second);
@@ -246,7 +239,7 @@ std::optional<std::string> HttpApi::channel_param(const httplib::Request& req,
   const std::string& name = *param;
   if (iequals(name, kAllChannel)) return std::string(kAllChannel);
   if (const auto index = channels_.find_type(name)) return channels_.name(*index);
-  reply(
+  send_json(
       res, 400,
       error_body({"channelType", ErrorType::kUnknownValue, "unknown channelType '" + name + "'"}));
   return std::nullopt;
@@ -270,7 +263,8 @@ void HttpApi::get_optout(const httplib::Request& req, httplib::Response& res) {
   if (!fields) return;
   const bool stored = flag(*fields, *field);
   const bool blocked = flag(*fields, kAllChannel) || flag(*fields, kBlacklistField);
-  reply(res, 200, {{"optOut", stored}, {"channelType", *field}, {"effective", stored || blocked}});
+  send_json(res, 200,
+            {{"optOut", stored}, {"channelType", *field}, {"effective", stored || blocked}});
 }
 
 void HttpApi::put_optout(const httplib::Request& req, httplib::Response& res) {
@@ -284,7 +278,7 @@ void HttpApi::get_blacklist(const httplib::Request& req, httplib::Response& res)
   if (invalid_user(req, res)) return;
   const auto fields = read_user(req, res);
   if (!fields) return;
-  reply(res, 200, {{"blacklisted", flag(*fields, kBlacklistField)}});
+  send_json(res, 200, {{"blacklisted", flag(*fields, kBlacklistField)}});
 }
 
 void HttpApi::put_blacklist(const httplib::Request& req, httplib::Response& res) {
@@ -302,23 +296,23 @@ void HttpApi::get_recipient(const httplib::Request& req, httplib::Response& res)
     if (field.find(':') != std::string::npos || !status_value_true(value)) continue;
     if (const auto index = channels_.find_type(field)) channels.insert(channels_.name(*index));
   }
-  reply(res, 200,
-        {{"blacklisted", flag(*fields, kBlacklistField)},
-         {"optOutAll", flag(*fields, kAllChannel)},
-         {"optOutChannels", channels}});
+  send_json(res, 200,
+            {{"blacklisted", flag(*fields, kBlacklistField)},
+             {"optOutAll", flag(*fields, kAllChannel)},
+             {"optOutChannels", channels}});
 }
 
 void HttpApi::get_user_history(const httplib::Request& req, httplib::Response& res) {
   if (invalid_user(req, res)) return;
   auto history = status_.history(false, business_unit(req), path_id(req));
   if (!history) return send_error(res, 503, kStoreUnavailable);
-  reply(res, 200, {{"history", *history}});
+  send_json(res, 200, {{"history", *history}});
 }
 
 void HttpApi::get_lead_history(const httplib::Request& req, httplib::Response& res) {
   const std::string email = query_param(req, "email").value_or(std::string());
   if (email.empty()) {
-    return reply(
+    return send_json(
         res, 400,
         error_body({"email", ErrorType::kMissingValue, "query parameter email is missing"}));
   }
@@ -328,7 +322,7 @@ void HttpApi::get_lead_history(const httplib::Request& req, httplib::Response& r
   }
   auto history = status_.history(true, business_unit(req), normalize_email(email));
   if (!history) return send_error(res, 503, kStoreUnavailable);
-  reply(res, 200, {{"history", *history}});
+  send_json(res, 200, {{"history", *history}});
 }
 
 void HttpApi::put_status(const httplib::Request& req, httplib::Response& res,
@@ -336,23 +330,23 @@ void HttpApi::put_status(const httplib::Request& req, httplib::Response& res,
                          std::string_view off_event) {
   const json body = json::parse(req.body, nullptr, false);
   if (body.is_discarded()) {
-    return reply(res, 400,
-                 error_body({"body", ErrorType::kInvalidFormat, "body is not valid JSON"}));
+    return send_json(res, 400,
+                     error_body({"body", ErrorType::kInvalidFormat, "body is not valid JSON"}));
   }
   if (!body.is_object()) {
-    return reply(res, 400,
-                 error_body({"body", ErrorType::kInvalidValue, "body must be a JSON object"}));
+    return send_json(res, 400,
+                     error_body({"body", ErrorType::kInvalidValue, "body must be a JSON object"}));
   }
   const auto it = body.find(body_key);
   if (it == body.end()) {
-    return reply(
+    return send_json(
         res, 400,
         error_body({body_key, ErrorType::kMissingValue, std::string(body_key) + " is missing"}));
   }
   if (!it->is_boolean()) {
-    return reply(res, 400,
-                 error_body({body_key, ErrorType::kInvalidValue,
-                             std::string(body_key) + " must be true or false"}));
+    return send_json(res, 400,
+                     error_body({body_key, ErrorType::kInvalidValue,
+                                 std::string(body_key) + " must be true or false"}));
   }
   const bool value = it->get<bool>();
   const auto applied = status_.apply(change_now(business_unit(req), path_id(req), {}, field, value,
@@ -369,7 +363,7 @@ void HttpApi::put_status(const httplib::Request& req, httplib::Response& res,
                  {"applied", result.applied}};
   if (field != kBlacklistField) answer["channelType"] = field;
   if (applied->timestamp_clamped) answer["timestampClamped"] = true;
-  reply(res, 200, answer);
+  send_json(res, 200, answer);
 }
 
 void HttpApi::post_events(const httplib::Request& req, httplib::Response& res) {
@@ -377,7 +371,7 @@ void HttpApi::post_events(const httplib::Request& req, httplib::Response& res) {
   const auto parsed = parse_event_body(req.body, channels_, config_.http.max_events_per_body);
   if (!parsed.ok()) {
     metrics_.event_bodies.Add({{"transport", "http"}, {"result", "invalid"}}).Increment();
-    return reply(res, 400, error_body(*parsed.error));
+    return send_json(res, 400, error_body(*parsed.error));
   }
   metrics_.event_bodies.Add({{"transport", "http"}, {"result", "ok"}}).Increment();
   const auto outcomes = processor_.process(parsed.body, received, RetryPolicy{});
@@ -396,7 +390,7 @@ void HttpApi::post_events(const httplib::Request& req, httplib::Response& res) {
   if (store_failed) {
     // Events before the failure were applied; a retry of the whole body is safe, as an
     // equal time re-applies the same value.
-    return reply(res, 503, {{"error", kStoreUnavailable}, {"results", results}});
+    return send_json(res, 503, {{"error", kStoreUnavailable}, {"results", results}});
   }
   const bool all_rejected = std::all_of(outcomes.begin(), outcomes.end(), [](const auto& o) {
     return o.status == EventOutcome::Status::kRejected;
@@ -406,9 +400,9 @@ void HttpApi::post_events(const httplib::Request& req, httplib::Response& res) {
     if (outcomes.size() > 1)
       answer["error"] = "every event was rejected: " + first_rejection->message;
     answer["results"] = std::move(results);
-    return reply(res, 400, answer);
+    return send_json(res, 400, answer);
   }
-  reply(res, 202, {{"results", results}});
+  send_json(res, 202, {{"results", results}});
 }
 
 }  // namespace gk

@@ -8,18 +8,7 @@
 
 namespace gk {
 
-namespace {
-
 using nlohmann::json;
-
-constexpr const char* kStoreUnavailable = "status store unavailable";
-
-void reply(httplib::Response& res, int status, const json& body) {
-  res.status = status;
-  res.set_content(safe_dump(body), "application/json");
-}
-
-}  // namespace
 
 std::span<const RouteSpec<TopicRoutes>> TopicRoutes::routes() {
   // `(.+)`: an external id may contain '/', so the capture is greedy; a topic name cannot.
@@ -41,7 +30,7 @@ void TopicRoutes::get_topic(const httplib::Request& req, httplib::Response& res)
   if (!index) return send_error(res, 404, "unknown topic '" + name + "'");
   const auto fields = status_.read_user(business_unit(req), req.matches[1].str());
   if (!fields) return send_error(res, 503, kStoreUnavailable);
-  reply(res, 200, topic_json(topic_state(channels_.topics().at(*index), *fields)));
+  send_json(res, 200, topic_json(topic_state(channels_.topics().at(*index), *fields)));
 }
 
 void TopicRoutes::put_topic(const httplib::Request& req, httplib::Response& res) {
@@ -74,14 +63,14 @@ void TopicRoutes::put_topic(const httplib::Request& req, httplib::Response& res)
   json answer = topic_json(topic_state(topic, *fields));
   answer["changed"] = applied->write.changed;
   answer["applied"] = applied->write.applied;
-  reply(res, 200, answer);
+  send_json(res, 200, answer);
 }
 
 void TopicRoutes::get_preferences(const httplib::Request& req, httplib::Response& res) {
   if (invalid_user(req, res)) return;
   const auto fields = status_.read_user(business_unit(req), req.matches[1].str());
   if (!fields) return send_error(res, 503, kStoreUnavailable);
-  reply(res, 200, preferences_json(channels_, *fields));
+  send_json(res, 200, preferences_json(channels_, *fields));
 }
 
 }  // namespace gk

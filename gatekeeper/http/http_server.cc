@@ -50,6 +50,11 @@ void send_error(httplib::Response& res, int status, const std::string& message) 
   res.set_content(safe_dump(nlohmann::json{{"error", message}}), "application/json");
 }
 
+void send_json(httplib::Response& res, int status, const nlohmann::json& body) {
+  res.status = status;
+  res.set_content(safe_dump(body), "application/json");
+}
+
 void HttpServer::Engine::serve(httplib::Stream& stream) {
   bool connection_closed = false;
   // close_connection: one request per connection, so that every request head passes the

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <httplib.h>
+#include <nlohmann/json.hpp>
 
 #include <array>
 #include <functional>
@@ -72,5 +73,10 @@ class HttpServer {
 
 // Writes `{"error": message}` with the status.
 void send_error(httplib::Response& res, int status, const std::string& message);
+// Writes `body` as JSON with the status (safe_dump: stored values may not be UTF-8).
+void send_json(httplib::Response& res, int status, const nlohmann::json& body);
+
+// The error text of every route that needed the status store and could not reach it.
+inline constexpr const char* kStoreUnavailable = "status store unavailable";
 
 }  // namespace gk
