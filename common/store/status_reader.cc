@@ -37,13 +37,19 @@ const std::string* StatusReader::find_link(PersonKey key) const noexcept {
   return nullptr;
 }
 
+std::string_view StatusReader::normalized_email(const PersonRef& person, std::string& buffer) {
+  if (person.email_normalized) return person.email;
+  buffer.clear();
+  append_normalized_email(buffer, person.email);
+  return buffer;
+}
+
 void StatusReader::prefetch(const PersonRef& person) {
   if (!person.user_id.empty()) cache_.prefetch_user({person.bu, person.user_id});
   if (!person.email.empty()) {
-    prefetch_email_.clear();
-    append_normalized_email(prefetch_email_, person.email);
-    if (!email_has_no_records(person.bu, prefetch_email_)) {
-      cache_.prefetch_email({person.bu, prefetch_email_});
+    const std::string_view email = normalized_email(person, prefetch_email_);
+    if (!email_has_no_records(person.bu, email)) {
+      cache_.prefetch_email({person.bu, email});
     }
   }
 }
@@ -56,11 +62,9 @@ bool StatusReader::resolve(const PersonRef& person, OptOutRecord& out) {
     out |= *user;
   }
   if (!person.email.empty()) {
-    email_.clear();
-    append_normalized_email(email_, person.email);
-    const PersonKey email{person.bu, email_};
+    const PersonKey email{person.bu, normalized_email(person, email_)};
     // Most emails have neither a lead record nor a link: nothing more to look at.
-    if (email_has_no_records(person.bu, email_)) return ++stats_.hits, true;
+    if (email_has_no_records(email.bu, email.id)) return ++stats_.hits, true;
     // One probe per table for both parts: the entry holds the lead record and the link.
     const OptOutRecord* lead = nullptr;
     const std::string* link = nullptr;
@@ -107,7 +111,7 @@ void StatusReader::want_part(Part part, std::string_view bu, std::string_view id
 void StatusReader::want(const PersonRef& person) {
   if (!person.user_id.empty()) want_part(Part::kUser, person.bu, person.user_id);
   if (!person.email.empty()) {
-    const std::string email = normalize_email(person.email);
+    const std::string_view email = normalized_email(person, want_email_);
     if (email_has_no_records(person.bu, email)) return;
     want_part(Part::kLead, person.bu, email);
     if (const std::string* link = find_link({person.bu, email})) {

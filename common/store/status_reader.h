@@ -28,6 +28,9 @@ struct PersonRef {
   std::string_view bu;
   std::string_view user_id;
   std::string_view email;
+  // `email` is already trimmed and lower-cased (the message loop normalises it once per
+  // message, not once per lookup).
+  bool email_normalized = false;
 };
 
 // Reads people's statuses from Redis for the message loop, through a cache that Redis keeps
@@ -171,9 +174,13 @@ class StatusReader {
   std::deque<Wanted> wanted_;
   std::deque<Wanted> round_;
   absl::flat_hash_set<std::string_view> wanted_keys_;
-  std::string key_;    // reused Redis key buffer for misses
-  std::string email_;  // the normalised email of the person being resolved, reused
+  std::string key_;  // reused Redis key buffer for misses
+  // The normalised email of `person`: person.email itself when it already is, else a copy
+  // normalised into `buffer`.
+  static std::string_view normalized_email(const PersonRef& person, std::string& buffer);
+  std::string email_;  // normalisation buffers (reused) for resolve, prefetch and want
   std::string prefetch_email_;
+  std::string want_email_;
   Stats stats_;
 };
 

@@ -1,5 +1,7 @@
 #include "gatekeeper/admission/admission.h"
 
+#include "common/rules/identity.h"
+
 namespace gk {
 
 void AdmissionStep::configure(std::size_t max_header_bytes, std::size_t max_frames,
@@ -54,6 +56,8 @@ Admission AdmissionStep::screen(PendingMessage& p) {
       return a;
     }
   }
+  p.email.clear();
+  append_normalized_email(p.email, h.email);
   p.channel = *channel;
   p.screened_in = generation_;
   a.kind = Admission::Kind::kNeedsFetch;

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include <zmq.hpp>
@@ -26,6 +27,7 @@ struct PendingMessage {
   // whoever refills `frames` resets it.
   std::uint64_t screened_in = 0;
   MessageHeader header;
+  std::string email;  // header.email trimmed and lower-cased, as every lookup needs it
   DecisionInput input;
   std::size_t channel = 0;
 };
