@@ -64,13 +64,6 @@ void MessagePipeline::run(const std::atomic<bool>& stop) {
   address_book_.start();
   while (true) {
     const auto now = clock_.now();
-    // Between batches: a batch is decided on one snapshot of addresses and tombstones.
-    if (address_check_.refresh()) {
-      stats_.suppressed_addresses.set(address_check_.addresses());
-      stats_.tombstones.set(address_check_.tombstones());
-      stats_.address_book_synced.set(address_check_.ready() ? 1 : 0);
-      health_.addresses_synced = address_check_.ready();
-    }
     if (!flow_.draining() && stop.load(std::memory_order_relaxed)) {
       flow_.begin_drain();
       drain_deadline = now + std::chrono::milliseconds(config_.egress.drain_timeout_ms);
@@ -109,6 +102,14 @@ void MessagePipeline::run(const std::atomic<bool>& stop) {
       // poll items get here; that is a bug to stop on, not a state to serve through.
       if (e.num() != EINTR) throw;
       continue;
+    }
+    // After the wait, not before it: a batch is decided on one snapshot of addresses and
+    // tombstones, and one taken before an idle poll could be 100 ms older than the batch.
+    if (address_check_.refresh()) {
+      stats_.suppressed_addresses.set(address_check_.addresses());
+      stats_.tombstones.set(address_check_.tombstones());
+      stats_.address_book_synced.set(address_check_.ready() ? 1 : 0);
+      health_.addresses_synced = address_check_.ready();
     }
     const std::size_t inval_at = poll_ingress ? 1 : 0;
     const std::size_t inval_count = inval_fds.size();
