@@ -13,6 +13,7 @@
 #include "bench/links_bench.h"
 #include "bench/propagation.h"
 #include "bench/scenarios.h"
+#include "bench/screen_bench.h"
 #include "bench/sigkill.h"
 #include "bench/soak.h"
 
@@ -153,6 +154,11 @@ int main(int argc, char** argv) {
     const auto f = parse_flags(argc, argv, 2, "--quick --runs");
     if (!f || f->help) return usage(f.has_value());
     return run_address_bench(f->quick, f->json, f->runs);
+  }
+  if (command == "screen") {
+    const auto f = parse_flags(argc, argv, 2, "--quick");
+    if (!f || f->help) return usage(f.has_value());
+    return run_screen_bench(f->quick, f->json);
   }
   if (command == "cluster") {
     const auto f = parse_flags(argc, argv, 2, "--quick");

@@ -3,7 +3,6 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <string_view>
 
 namespace gk::header_scan {
@@ -51,21 +50,20 @@ struct Scan {
 
 // Walks `size` bytes of msgpack once without building an object tree, within the limits
 // that bound a hostile frame (containers nested at most 16 deep, at most 1024 elements or
-// pairs each). The parser's stack is kept from one frame to the next, so a scan allocates
-// nothing once the first has run.
+// pairs each). Allocates nothing and keeps no state between frames.
+//
+// Hand-written rather than msgpack-c's visitor parser: the header is read once per message
+// on the hot path, and the generic parser cost more there than everything else the screen
+// does (docs/PERFORMANCE.md). tests/support/reference_scan.h keeps the msgpack-c visitor
+// version, and the unit tests and the header fuzzer check that both agree on every input.
 class Scanner {
  public:
-  Scanner();
-  ~Scanner();
-  Scanner(const Scanner&) = delete;
-  Scanner& operator=(const Scanner&) = delete;
-
   // False when the bytes are not exactly one msgpack value within the limits.
-  bool scan(const char* data, std::size_t size, Scan& out) noexcept;
-
- private:
-  struct Parser;
-  std::unique_ptr<Parser> parser_;
+  bool scan(const char* data, std::size_t size, Scan& out) const noexcept;
 };
+
+// The limits, shared with the reference.
+inline constexpr std::size_t kMaxDepth = 16;
+inline constexpr std::uint32_t kMaxElements = 1024;
 
 }  // namespace gk::header_scan

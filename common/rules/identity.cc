@@ -54,11 +54,20 @@ std::string_view email_problem(std::string_view email) noexcept {
   if (email.empty()) return "must not be empty";
   if (email.size() < kMinEmailBytes) return "must be at least 3 bytes";
   if (email.size() > kMaxEmailBytes) return "must be at most 254 bytes";
+  // One branch-free pass for the common valid address (whitespace and controls are all
+  // <= 0x20 or 0x7f); only a bad one is walked again to say what is wrong.
   std::size_t ats = 0;
+  bool odd = false;
   for (const char c : email) {
-    if (is_space(c)) return "must not contain whitespace";
-    if (is_control(c)) return "must not contain control characters";
-    if (c == '@') ++ats;
+    const auto b = static_cast<unsigned char>(c);
+    ats += b == '@';
+    odd |= b <= 0x20 || b == 0x7f;
+  }
+  if (odd) {
+    for (const char c : email) {
+      if (is_space(c)) return "must not contain whitespace";
+      if (is_control(c)) return "must not contain control characters";
+    }
   }
   if (ats != 1) return "must contain exactly one '@'";
   if (email.front() == '@' || email.back() == '@') return "must have text on both sides of '@'";
@@ -66,9 +75,14 @@ std::string_view email_problem(std::string_view email) noexcept {
 }
 
 void append_normalized_email(std::string& out, std::string_view email) {
+  email = trim_email(email);
+  const std::size_t at = out.size();
+  out.resize(at + email.size());
+  char* to = out.data() + at;
   // ASCII only: a byte-wise lower-casing of UTF-8 would corrupt multi-byte characters.
-  for (const char c : trim_email(email)) {
-    out.push_back((c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c);
+  for (std::size_t i = 0; i < email.size(); ++i) {
+    const char c = email[i];
+    to[i] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c;
   }
 }
 

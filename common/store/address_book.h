@@ -2,8 +2,6 @@
 
 #include <absl/container/flat_hash_map.h>
 #include <absl/container/flat_hash_set.h>
-#include <absl/hash/hash.h>
-#include <absl/strings/string_view.h>
 
 #include <atomic>
 #include <cstdint>
@@ -20,6 +18,7 @@
 #include "common/rules/address.h"
 #include "common/store/erasure_hash.h"
 #include "common/store/key_schema.h"
+#include "common/util/string_hash.h"
 
 namespace gk {
 
@@ -31,13 +30,10 @@ namespace gk {
 // when the version changes, between batches (AddressCheck).
 class AddressBook {
  public:
-  // Transparent, so a lookup by std::string_view builds no key string (this abseil's own
-  // string hash takes absl::string_view, which is not std::string_view here).
+  // Transparent, so a lookup by std::string_view builds no key string.
   struct KeyHash {
     using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept {
-      return absl::Hash<absl::string_view>{}(absl::string_view(s.data(), s.size()));
-    }
+    std::size_t operator()(std::string_view s) const noexcept { return string_hash(s); }
   };
   struct KeyEq {
     using is_transparent = void;

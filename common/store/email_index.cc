@@ -1,10 +1,9 @@
 #include "common/store/email_index.h"
 
-#include <absl/hash/hash.h>
-
 #include <utility>
 
 #include "common/store/tracking_link.h"
+#include "common/util/string_hash.h"
 
 namespace gk {
 
@@ -16,7 +15,7 @@ EmailIndex::~EmailIndex() {
 }
 
 std::uint64_t EmailIndex::hash(std::string_view bu, std::string_view email) noexcept {
-  return absl::Hash<std::pair<std::string_view, std::string_view>>{}({bu, email});
+  return string_pair_hash(bu, email);
 }
 
 void EmailIndex::note(std::string_view bu, std::string_view email) {

@@ -1,9 +1,9 @@
 #include "common/store/person_cache.h"
 
-#include <absl/hash/hash.h>
-
 #include <type_traits>
 #include <utility>
+
+#include "common/util/string_hash.h"
 
 namespace gk {
 
@@ -18,7 +18,7 @@ Key PersonCache::join(PersonKey key) {
 }
 
 std::size_t PersonCache::Hash::operator()(PersonKey key) const noexcept {
-  return absl::Hash<std::pair<std::string_view, std::string_view>>{}({key.bu, key.id});
+  return string_pair_hash(key.bu, key.id);
 }
 
 const OptOutRecord* PersonCache::find_user(PersonKey key) const noexcept {

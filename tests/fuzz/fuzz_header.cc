@@ -1,5 +1,6 @@
 // libFuzzer target: the candidate-message header decoder (frame 0 of PROTOCOL.md 4), as the
-// message loop uses it: decode, then look the channel up and build the Redis keys.
+// message loop uses it: decode, then look the channel up and build the Redis keys; and the
+// hand-written header scan checked against msgpack-c's parser on every input.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -10,6 +11,7 @@
 #include "common/rules/channels.h"
 #include "common/store/key_schema.h"
 #include "tests/fuzz/fuzz_check.h"
+#include "tests/support/reference_scan.h"
 
 namespace {
 
@@ -32,7 +34,15 @@ void check_views(const gk::MessageHeader& h, const std::uint8_t* data, std::size
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  // One decoder for the whole run, as in the message loop: its zone is reused.
+  // The hand-written scan reads what msgpack-c's parser reads, and fails where it fails.
+  {
+    const auto* bytes = reinterpret_cast<const char*>(data);
+    gk::header_scan::Scan fast, slow;
+    const bool ok = gk::header_scan::Scanner{}.scan(bytes, size, fast);
+    GK_FUZZ_CHECK(ok == gk::test::reference_scan::scan(bytes, size, slow));
+    GK_FUZZ_CHECK(!ok || gk::test::reference_scan::same_scan(fast, slow));
+  }
+  // One decoder for the whole run, as in the message loop.
   static gk::HeaderDecoder decoder(gk::IngressConfig{}.max_header_bytes);
   gk::MessageHeader header;
   const gk::HeaderStatus status = decoder.decode(data, size, header);
