@@ -42,6 +42,10 @@ class EmailIndex {
   bool may_have(std::string_view bu, std::string_view email) const noexcept {
     return !ready_ || emails_.contains(hash(bu, email));
   }
+  // Starts loading what may_have(bu, email) will read.
+  void prefetch(std::string_view bu, std::string_view email) const noexcept {
+    if (ready_) emails_.prefetch(hash(bu, email));
+  }
   bool ready() const noexcept { return ready_; }
   void set_ready() noexcept { ready_ = true; }
   std::size_t size() const noexcept { return emails_.size(); }

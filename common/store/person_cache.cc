@@ -44,6 +44,19 @@ void PersonCache::prefetch(const Table<Key, Value>& table, PersonKey key) noexce
   __builtin_prefetch(slot + sizeof(*it) - 1);
 }
 
+template <class Key, class Value>
+void PersonCache::prefetch_probe(const Table<Key, Value>& table, PersonKey key) noexcept {
+  if (!table.empty()) table.prefetch(ProbeKey{Hash{}(key)});
+}
+
+void PersonCache::prefetch_user_probe(PersonKey key) const noexcept {
+  prefetch_probe(users_, key);
+}
+
+void PersonCache::prefetch_email_probe(PersonKey key) const noexcept {
+  prefetch_probe(emails_, key);
+}
+
 void PersonCache::prefetch_user(PersonKey key) const noexcept {
   prefetch(users_, key);
 }

@@ -50,6 +50,10 @@ class PersonCache {
   // CPU's caches, and a probe's cost is mostly the wait for the slot.
   void prefetch_user(PersonKey key) const noexcept;
   void prefetch_email(PersonKey key) const noexcept;
+  // The step before: starts loading the control bytes those will probe, without waiting for
+  // anything, so a loop that knows its keys two steps ahead hides both memory accesses.
+  void prefetch_user_probe(PersonKey key) const noexcept;
+  void prefetch_email_probe(PersonKey key) const noexcept;
 
   void put_user(PersonKey key, const OptOutRecord& record);
   void put_lead(PersonKey key, const OptOutRecord& record);
@@ -141,6 +145,8 @@ class PersonCache {
   static Key join(PersonKey key);
   template <class Key, class Value>
   static void prefetch(const Table<Key, Value>& table, PersonKey key) noexcept;
+  template <class Key, class Value>
+  static void prefetch_probe(const Table<Key, Value>& table, PersonKey key) noexcept;
 
   // The entry a new part of `key` goes into, room made for it; null when none can be made.
   EmailEntry* email_slot(PersonKey key, bool part_known_already);

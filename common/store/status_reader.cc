@@ -54,6 +54,15 @@ void StatusReader::prefetch(const PersonRef& person) {
   }
 }
 
+void StatusReader::prefetch_probe(const PersonRef& person) {
+  if (!person.user_id.empty()) cache_.prefetch_user_probe({person.bu, person.user_id});
+  if (!person.email.empty()) {
+    const std::string_view email = normalized_email(person, prefetch_email_);
+    email_index_.prefetch(person.bu, email);
+    cache_.prefetch_email_probe({person.bu, email});
+  }
+}
+
 bool StatusReader::resolve(const PersonRef& person, OptOutRecord& out) {
   out = OptOutRecord{};
   if (!person.user_id.empty()) {

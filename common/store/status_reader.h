@@ -77,6 +77,9 @@ class StatusReader {
   bool resolve(const PersonRef& person, OptOutRecord& out);
   // Starts loading the cache slots resolve(person) will read; see PersonCache::prefetch_user.
   void prefetch(const PersonRef& person);
+  // The step before prefetch(person): the control bytes it will probe and the email index's
+  // slot, without waiting for any (PersonCache::prefetch_user_probe).
+  void prefetch_probe(const PersonRef& person);
   // Notes what `person` needs that is not known locally, for the next fetch().
   void want(const PersonRef& person);
   bool has_wanted() const noexcept { return !wanted_.empty(); }

@@ -50,6 +50,7 @@ class AdmissionFlow {
         held_(config.on_store_unavailable.hold_max_messages),
         backlog_(channels.routable_count(), backlog_limit(config)) {
     slots_.resize(config.ingress.batch_size + 1);  // + 1: the message read ahead
+    screened_.resize(config.ingress.batch_size);
   }
 
   // The address and erasure check (admission.h); null: none.
@@ -61,6 +62,7 @@ class AdmissionFlow {
     const auto& in = config_.ingress;
     step_.configure(in.max_header_bytes, in.max_frames, forwards_transactional(config_));
     if (slots_.size() < in.batch_size + 1) slots_.resize(in.batch_size + 1);
+    if (screened_.size() < in.batch_size) screened_.resize(in.batch_size);
     held_.set_max_messages(config_.on_store_unavailable.hold_max_messages);
     backlog_.set_limit(backlog_limit(config_));
   }
@@ -76,11 +78,19 @@ class AdmissionFlow {
   // entries were prefetched a step earlier. It reads ahead only while admitting message i
   // cannot pause the intake (no channel backlog within one message of its limit), so a
   // pause still stops the batch exactly where it did.
+  //
+  // While no adapter's backlog can fill within a whole batch (the usual case) it reads further
+  // ahead, a window of kWindow messages at a time (take_in_windows): a slot's control bytes
+  // and then the slot itself are each a memory access, and one message ahead hides only one.
   template <class Receive>
   void take_batch(Receive&& receive) {
     const TimePoint now = clock_.now();
     const StoreAccess access =
         (!source_.connected() || !held_.empty()) ? StoreAccess::kBlocked : StoreAccess::kAsk;
+    if (backlog_.pushes_cannot_pause(config_.ingress.batch_size)) {
+      take_in_windows(receive, now, access);
+      return;
+    }
     const bool prefetch = access == StoreAccess::kAsk;
     std::size_t parked = 0;  // slots_[0, parked) wait for the fetch
     bool ahead = false;      // slots_[parked] is screened, not yet admitted
@@ -90,7 +100,7 @@ class AdmissionFlow {
       const bool may_take =
           !ingress_empty && taken < config_.ingress.batch_size && !backlog_.intake_paused();
       bool took = false;
-      if (may_take && (!ahead || backlog_.push_cannot_pause())) {
+      if (may_take && (!ahead || backlog_.pushes_cannot_pause(1))) {
         PendingMessage& p = slots_[parked + (ahead ? 1 : 0)];
         p.frames.clear();
         p.screened_in = 0;
@@ -129,6 +139,57 @@ class AdmissionFlow {
     }
     if (parked > 0) resolve_parked(slots_, parked, false);
     source_.end_batch();
+  }
+
+  // Reads and screens up to kWindow messages, asking the source to start loading what each
+  // lookup will probe, then admits them in order, each after the source was asked to load the
+  // slot the next one reads; again until the batch is full or the ingress empty. Only called
+  // when no backlog can fill within the batch, so no intake pause can fall inside a window.
+  template <class Receive>
+  void take_in_windows(Receive& receive, TimePoint now, StoreAccess access) {
+    static constexpr std::size_t kWindow = 16;
+    const bool prefetch = access == StoreAccess::kAsk;
+    const std::size_t limit = config_.ingress.batch_size;
+    std::size_t parked = 0;  // slots_[0, parked) wait for the fetch
+    std::size_t taken = 0;
+    bool ingress_empty = false;
+    while (!ingress_empty && taken < limit) {
+      const std::size_t first = parked;
+      std::size_t end = first;
+      while (end - first < kWindow && taken < limit) {
+        PendingMessage& p = slots_[end];
+        p.frames.clear();
+        p.screened_in = 0;
+        if (!receive(p.frames)) {
+          ingress_empty = true;
+          break;
+        }
+        ++taken;
+        stats_.received.add();
+        p.received = now;
+        screened_[end] = step_.screen(p);
+        if (prefetch && needs_fetch(end)) source_.prefetch_probe(person_of(p));
+        ++end;
+      }
+      if (prefetch && first < end && needs_fetch(first)) source_.prefetch(person_of(slots_[first]));
+      for (std::size_t i = first; i < end; ++i) {
+        if (prefetch && i + 1 < end && needs_fetch(i + 1)) {
+          source_.prefetch(person_of(slots_[i + 1]));
+        }
+        const bool parks =
+            needs_fetch(i) ? admit(slots_[i], access) : act_on(screened_[i], slots_[i]);
+        if (!parks) continue;
+        // Slots before i are done with: the parked ones stay together at the front.
+        if (i != parked) std::swap(slots_[i], slots_[parked]);
+        ++parked;
+      }
+    }
+    if (parked > 0) resolve_parked(slots_, parked, false);
+    source_.end_batch();
+  }
+
+  bool needs_fetch(std::size_t slot) const noexcept {
+    return screened_[slot].kind == Admission::Kind::kNeedsFetch;
   }
 
   // Whether held messages should be tried again now.
@@ -315,6 +376,7 @@ class AdmissionFlow {
   ChannelBacklog backlog_;
   // Reused across batches so a turn of the loop allocates nothing once warmed up.
   std::vector<PendingMessage> slots_;
+  std::vector<Admission> screened_;  // take_in_windows: the screen of slots_[i]
   std::vector<PendingMessage> retry_;
   bool draining_ = false;
 };

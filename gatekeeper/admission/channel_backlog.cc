@@ -23,9 +23,9 @@ bool ChannelBacklog::resume_if_room() noexcept {
   return true;
 }
 
-bool ChannelBacklog::push_cannot_pause() const noexcept {
+bool ChannelBacklog::pushes_cannot_pause(std::size_t pushes) const noexcept {
   for (const auto& w : waiting_) {
-    if (w.size() + 2 > limit_) return false;
+    if (w.size() + pushes + 1 > limit_) return false;
   }
   return true;
 }

@@ -31,9 +31,9 @@ class ChannelBacklog {
   std::size_t channels() const noexcept { return waiting_.size(); }
   std::size_t total() const noexcept;
   bool intake_paused() const noexcept { return intake_paused_; }
-  // Whether the next push, to any channel, cannot pause the intake: every channel holds at
-  // most limit - 2.
-  bool push_cannot_pause() const noexcept;
+  // Whether the next `pushes` pushes, to any channels, cannot pause the intake: every channel
+  // holds at most limit - pushes - 1.
+  bool pushes_cannot_pause(std::size_t pushes) const noexcept;
 
  private:
   std::vector<std::deque<PendingMessage>> waiting_;

@@ -22,6 +22,8 @@ concept StatusSource = requires(S& s, const PersonRef& person, OptOutRecord& out
   { s.resolve(person, out) } -> std::convertible_to<bool>;
   // A hint that resolve(person) follows soon: start loading what it will read.
   s.prefetch(person);
+  // An earlier hint, a step before prefetch(person): start loading what that will read.
+  s.prefetch_probe(person);
   // Notes what `person` needs for the next fetch().
   s.want(person);
   // Fetches everything wanted; an error on a store failure, after which connected() is false.

@@ -54,6 +54,7 @@ class StoreStatusSource {
   bool connected() const noexcept { return reader_.connected() && addresses_.ready(); }
   bool resolve(const PersonRef& person, OptOutRecord& out) { return reader_.resolve(person, out); }
   void prefetch(const PersonRef& person) { reader_.prefetch(person); }
+  void prefetch_probe(const PersonRef& person) { reader_.prefetch_probe(person); }
   void want(const PersonRef& person) { reader_.want(person); }
   Status fetch() {
     const auto start = std::chrono::steady_clock::now();

@@ -30,6 +30,7 @@ class FakeStatusSource {
   bool connected() const noexcept { return connected_; }
   bool resolve(const PersonRef& person, OptOutRecord& out);
   void prefetch(const PersonRef&) noexcept { ++prefetches_; }
+  void prefetch_probe(const PersonRef&) noexcept { ++probe_prefetches_; }
   void want(const PersonRef& person);
   Status fetch();
   void end_batch() noexcept { ++batches_; }
@@ -39,6 +40,7 @@ class FakeStatusSource {
   std::size_t batches() const noexcept { return batches_; }
   std::size_t resolved() const noexcept { return resolved_; }
   std::size_t prefetches() const noexcept { return prefetches_; }
+  std::size_t probe_prefetches() const noexcept { return probe_prefetches_; }
 
  private:
   std::map<std::string, OptOutRecord> statuses_;
@@ -51,6 +53,7 @@ class FakeStatusSource {
   std::size_t batches_ = 0;
   std::size_t resolved_ = 0;
   std::size_t prefetches_ = 0;
+  std::size_t probe_prefetches_ = 0;
 };
 
 }  // namespace gk::test

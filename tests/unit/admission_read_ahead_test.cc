@@ -1,4 +1,5 @@
-// The admission flow reads each header once and one message ahead: a message that waits
+// The admission flow reads each header once and ahead of its lookup (a window of messages, or
+// one message while a backlog is near its limit): a message that waits
 // (for the batch's fetch, or held for the store) is not decoded again, the source is asked
 // to prefetch every person before their lookup, and reading ahead changes no order.
 #include <catch2/catch.hpp>
@@ -12,9 +13,22 @@ using namespace gk;
 using namespace gk::test;
 using Strings = std::vector<std::string>;
 
+namespace {
+
+// Room in every backlog for more than a batch: the flow reads a window of messages ahead.
+Config wide_config() {
+  Config c = flow_config();
+  c.ingress.batch_size = 512;
+  c.egress.channel_backlog = 10000;
+  return c;
+}
+
+}  // namespace
+
 TEST_CASE("admission flow: a message that waits for the fetch is decoded once",
           "[pipeline][admission][read-ahead]") {
-  FlowRig rig;
+  const bool windows = GENERATE(false, true);
+  FlowRig rig(windows ? wide_config() : flow_config());
   rig.store.cache("u1");
   rig.send("m1", "u1");                      // a hit
   rig.send("m2", "u2");                      // a miss: parked until the fetch
@@ -23,8 +37,10 @@ TEST_CASE("admission flow: a message that waits for the fetch is decoded once",
   rig.take_batch();
   CHECK(rig.store.fetches() == 1);
   CHECK(rig.flow.decodes() == 4);
-  // Every message that needed a status was announced before its lookup.
+  // Every message that needed a status was announced before its lookup; reading a window
+  // ahead, twice: the probe, then the slot.
   CHECK(rig.store.prefetches() == 3);
+  CHECK(rig.store.probe_prefetches() == (windows ? 3 : 0));
   CHECK(rig.outlets.forwarded(kMail) == Strings{"m1", "m2", "m3"});
   CHECK(rig.conserved());
 }
@@ -39,6 +55,7 @@ TEST_CASE("admission flow: held messages are not decoded again when retried",
   CHECK(rig.flow.decodes() == 3);
   // A store that is down is not asked to prefetch anything.
   CHECK(rig.store.prefetches() == 0);
+  CHECK(rig.store.probe_prefetches() == 0);
   rig.store.recover();
   rig.turn();
   CHECK(rig.flow.held() == 0);
@@ -62,7 +79,7 @@ TEST_CASE("admission flow: held messages are not decoded again when retried",
 
 TEST_CASE("admission flow: reading ahead keeps the order decisions leave in",
           "[pipeline][admission][read-ahead]") {
-  FlowRig rig;
+  FlowRig rig(GENERATE(false, true) ? wide_config() : flow_config());
   rig.store.set("u1", opted_out_of_all());
   for (const auto& u : {"u1", "u2"}) rig.store.cache(u);
   // m1 is suppressed when it is looked up, after m2 behind it was read and found to be
@@ -78,5 +95,72 @@ TEST_CASE("admission flow: reading ahead keeps the order decisions leave in",
   CHECK(rig.outlets.exit_of("m2").decision.reason == Reason::kUnknownChannel);
   CHECK(rig.outlets.exit_of("m4").decision.reason == Reason::kUnknownTopic);
   CHECK(rig.outlets.exit_of("m5").decision.reason == Reason::kOptOutAll);
+  CHECK(rig.conserved());
+}
+
+TEST_CASE("admission flow: a batch longer than the read-ahead window keeps its order",
+          "[pipeline][admission][read-ahead]") {
+  FlowRig rig(wide_config());
+  rig.store.set("out", opted_out_of_all());
+  rig.store.cache("out");
+  Strings hits, misses;
+  std::size_t looked_up = 0;
+  // 100 messages: hits, misses (parked for the one fetch), suppressed and malformed ones,
+  // interleaved across several windows.
+  for (int i = 0; i < 100; ++i) {
+    const std::string id = "m" + std::to_string(i);
+    if (i % 11 == 5) {
+      rig.send(id, "u" + std::to_string(i), "NO_SUCH_CHANNEL");
+      continue;
+    }
+    ++looked_up;
+    if (i % 7 == 3) {
+      rig.send(id, "out");
+      continue;
+    }
+    const std::string user = (i % 2 == 0 ? "hit" : "miss") + std::to_string(i);
+    if (i % 2 == 0) rig.store.cache(user);
+    rig.send(id, user);
+    (i % 2 == 0 ? hits : misses).push_back(id);
+  }
+  rig.take_batch();
+  CHECK(rig.store.fetches() == 1);
+  CHECK(rig.flow.decodes() == 100);
+  // Hits leave at once, in order; the misses after the fetch, in order.
+  Strings forwarded = hits;
+  forwarded.insert(forwarded.end(), misses.begin(), misses.end());
+  CHECK(rig.outlets.forwarded(kMail) == forwarded);
+  CHECK(rig.store.prefetches() == looked_up);
+  CHECK(rig.store.probe_prefetches() == looked_up);
+  CHECK(rig.outlets.exit_of("m3").decision.reason == Reason::kOptOutAll);
+  CHECK(rig.outlets.exit_of("m5").decision.reason == Reason::kUnknownChannel);
+  CHECK(rig.conserved());
+}
+
+TEST_CASE("admission flow: near a backlog's limit the flow reads one ahead and pauses on time",
+          "[pipeline][admission][read-ahead][backlog]") {
+  Config c = wide_config();
+  c.ingress.batch_size = 20;
+  c.egress.channel_backlog = 30;
+  FlowRig rig(c);
+  rig.outlets.block(kMail);
+  for (const auto& id : ids("m", 1, 40)) {
+    rig.store.cache("u" + id);
+    rig.send(id, "u" + id);
+  }
+  // The first batch fits the backlog whole: read a window ahead.
+  rig.take_batch();
+  CHECK(rig.flow.backlog_waiting(kMail) == 20);
+  CHECK(rig.store.probe_prefetches() == 20);
+  CHECK_FALSE(rig.flow.paused());
+  // The second would not: one ahead, and the intake pauses exactly at the limit.
+  rig.take_batch();
+  CHECK(rig.store.probe_prefetches() == 20);
+  CHECK(rig.flow.backlog_waiting(kMail) == 30);
+  CHECK(rig.flow.paused());
+  CHECK(rig.ingress.waiting() == 10);
+  rig.outlets.unblock(kMail);
+  while (rig.ingress.waiting() > 0 || rig.flow.backlog_total() > 0) rig.turn();
+  CHECK(rig.outlets.forwarded(kMail) == ids("m", 1, 40));
   CHECK(rig.conserved());
 }
