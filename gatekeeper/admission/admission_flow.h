@@ -137,14 +137,14 @@ class AdmissionFlow {
       // Not reading ahead this time (a backlog is nearly full) still takes the next one.
       if (!ahead && !took && !(may_take && !ingress_empty)) break;
     }
-    if (parked > 0) resolve_parked(slots_, parked, false);
-    source_.end_batch();
+    finish_batch(parked);
   }
 
-  // Reads and screens up to kWindow messages, asking the source to start loading what each
-  // lookup will probe, then admits them in order, each after the source was asked to load the
-  // slot the next one reads; again until the batch is full or the ingress empty. Only called
-  // when no backlog can fill within the batch, so no intake pause can fall inside a window.
+  // Reads and screens up to kWindow messages (up to the first one decided on its face), asking
+  // the source to start loading what each lookup will probe, then admits them in order, each after
+  // the source was asked to load the slot the next one reads; again until the batch is full or the
+  // ingress empty. Only called when no backlog can fill within the batch, so no intake pause can
+  // fall inside a window.
   template <class Receive>
   void take_in_windows(Receive& receive, TimePoint now, StoreAccess access) {
     static constexpr std::size_t kWindow = 16;
@@ -168,8 +168,10 @@ class AdmissionFlow {
         stats_.received.add();
         p.received = now;
         screened_[end] = step_.screen(p);
-        if (prefetch && needs_fetch(end)) source_.prefetch_probe(person_of(p));
-        ++end;
+        // A message decided on its face ends the window: its decision's detail may be text
+        // the decoder keeps only until the next screen.
+        if (!needs_fetch(end++)) break;
+        if (prefetch) source_.prefetch_probe(person_of(p));
       }
       if (prefetch && first < end && needs_fetch(first)) source_.prefetch(person_of(slots_[first]));
       for (std::size_t i = first; i < end; ++i) {
@@ -184,6 +186,11 @@ class AdmissionFlow {
         ++parked;
       }
     }
+    finish_batch(parked);
+  }
+
+  // Decides the batch's parked messages (slots_[0, parked)) after the one fetch.
+  void finish_batch(std::size_t parked) {
     if (parked > 0) resolve_parked(slots_, parked, false);
     source_.end_batch();
   }

@@ -164,3 +164,20 @@ TEST_CASE("admission flow: near a backlog's limit the flow reads one ahead and p
   CHECK(rig.outlets.forwarded(kMail) == ids("m", 1, 40));
   CHECK(rig.conserved());
 }
+
+TEST_CASE("admission flow: each malformed message keeps its own detail when read ahead",
+          "[pipeline][admission][read-ahead]") {
+  FlowRig rig(GENERATE(false, true) ? wide_config() : flow_config());
+  rig.store.cache("u1");
+  // Both details are composed by the decoder, which keeps one such text at a time.
+  rig.send("m1", "u1");
+  rig.send("bad-email", "", "MAIL", {{"to", "a@x"}, {"user", {{"email", "a\x01@x.org"}}}});
+  rig.send("bad-bu", "u2", "MAIL", {{"to", "a@x"}, {"user", {{"id", "u2"}, {"bu", "a:b"}}}});
+  rig.send("m2", "u1");
+  rig.take_batch();
+  CHECK(rig.outlets.payloads() == Strings{"m1", "bad-email", "bad-bu", "m2"});
+  CHECK(rig.outlets.exit_of("bad-email").detail ==
+        "header `user.email` must not contain control characters");
+  CHECK(rig.outlets.exit_of("bad-bu").detail == "header `user.bu` must not contain ':'");
+  CHECK(rig.conserved());
+}
