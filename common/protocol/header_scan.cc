@@ -47,21 +47,6 @@ int campaign_index(std::string_view k) noexcept {
   return -1;
 }
 
-// The field at `i` of `fields`, unless it was met before: the first value is kept and the
-// duplicate noted (the top-level id apart, as it decides what a decision can carry).
-template <std::size_t N>
-Value* claim(Fields<N>& fields, const std::array<std::string_view, N>& names, int i,
-             bool top) noexcept {
-  if (i < 0) return nullptr;
-  if (fields.values[i].absent()) return &fields.values[i];
-  if (top && i == kId) {
-    fields.id_twice = true;
-  } else if (fields.duplicate == nullptr) {
-    fields.duplicate = names[i].data();
-  }
-  return nullptr;
-}
-
 // A recursive descent over one value; the depth is bounded by kMaxDepth, so is the stack.
 class Walker {
  public:

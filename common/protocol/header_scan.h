@@ -62,6 +62,22 @@ class Scanner {
   bool scan(const char* data, std::size_t size, Scan& out) const noexcept;
 };
 
+// Where the value of key `i` of `names` goes in `fields` (none for -1), unless the key was
+// met before: then the first value is kept and the duplicate noted (the top-level id apart,
+// as it decides what a decision can carry). Shared with the reference.
+template <std::size_t N>
+Value* claim(Fields<N>& fields, const std::array<std::string_view, N>& names, int i,
+             bool top) noexcept {
+  if (i < 0) return nullptr;
+  if (fields.values[i].absent()) return &fields.values[i];
+  if (top && i == kId) {
+    fields.id_twice = true;
+  } else if (fields.duplicate == nullptr) {
+    fields.duplicate = names[i].data();
+  }
+  return nullptr;
+}
+
 // The limits, shared with the reference.
 inline constexpr std::size_t kMaxDepth = 16;
 inline constexpr std::uint32_t kMaxElements = 1024;

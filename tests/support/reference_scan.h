@@ -114,19 +114,12 @@ class Visitor : public msgpack::null_visitor {
     return true;
   }
 
+  // The key's field by a search of the names (the walker spells them out instead).
   template <std::size_t N>
   static Value* claim(Fields<N>& fields, const std::array<std::string_view, N>& names,
                       std::string_view name, bool top) {
     for (std::size_t i = 0; i < N; ++i) {
-      if (names[i] != name) continue;
-      if (fields.values[i].absent()) return &fields.values[i];
-      // Seen before: the first value stays; the duplicate is noted, the id's apart.
-      if (top && i == kId) {
-        fields.id_twice = true;
-      } else if (fields.duplicate == nullptr) {
-        fields.duplicate = names[i].data();
-      }
-      return nullptr;
+      if (names[i] == name) return header_scan::claim(fields, names, static_cast<int>(i), top);
     }
     return nullptr;
   }
