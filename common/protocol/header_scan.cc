@@ -25,6 +25,7 @@ static_assert(kUserKeys[kUserId] == "id" && kUserKeys[kUserEmail] == "email" &&
 static_assert(kCampaignKeys[kCampaignType] == "type" &&
               kCampaignKeys[kCampaignTransactional] == "transactional" &&
               kCampaignKeys[kCampaignId] == "id" && kCampaignKeys[kCampaignTopic] == "topic");
+
 int top_index(std::string_view k) noexcept {
   if (is(k, "id")) return kId;
   if (is(k, "channel")) return kChannel;
@@ -33,12 +34,14 @@ int top_index(std::string_view k) noexcept {
   if (is(k, "to")) return kTo;
   return -1;
 }
+
 int user_index(std::string_view k) noexcept {
   if (is(k, "id")) return kUserId;
   if (is(k, "email")) return kUserEmail;
   if (is(k, "bu")) return kUserBu;
   return -1;
 }
+
 int campaign_index(std::string_view k) noexcept {
   if (is(k, "type")) return kCampaignType;
   if (is(k, "transactional")) return kCampaignTransactional;
