@@ -63,12 +63,7 @@ TEST_CASE("e2e cluster: addresses on every primary and erasure leaving no trace 
         "suppressed/address:sms_stop");
 
   const std::string id = "cluster-erase-4411", email = "cluster.erase@example.org";
-  REQUIRE(rig.call("PUT", "/users/" + id + "/optout-status?channelType=SMS", R"({"optOut": true})")
-              .status == 200);
-  REQUIRE(rig.event({{"id", id},
-                     {"email", email},
-                     {"events", json::array({{{"event", "Opt Out"}, {"channel.type", "MAIL"}}})}})
-              .status == 202);
+  rig.seed_person(id, email);
   REQUIRE(rig.call("PUT", "/addresses/MAIL/" + email, R"({"suppressed": true, "reason": "bounce"})")
               .status == 200);
   REQUIRE(mentions(everything(cluster), id));

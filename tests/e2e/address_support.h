@@ -111,6 +111,18 @@ class AddrRig {
 
   AddrAnswer event(const nlohmann::json& body) { return call("POST", "/events", body.dump()); }
 
+  // A person with an SMS opt-out (by the API) and an e-mail linked to them by a MAIL Opt Out
+  // event: records, a link and history for an erasure to remove.
+  void seed_person(const std::string& id, const std::string& email) {
+    REQUIRE(call("PUT", "/users/" + id + "/optout-status?channelType=SMS", R"({"optOut": true})")
+                .status == 200);
+    REQUIRE(event({{"id", id},
+                   {"email", email},
+                   {"events",
+                    nlohmann::json::array({{{"event", "Opt Out"}, {"channel.type", "MAIL"}}})}})
+                .status == 202);
+  }
+
   // The system events the gatekeeper published, read from the `gk:events` stream through
   // `command` (a one-server or a routed cluster command).
   template <class Command>

@@ -29,12 +29,7 @@ std::string erasure_toml() {
 // and phone are tombstones only.
 void seed_and_erase(AddrRig& rig, RedisServer& redis, const std::string& id,
                     const std::string& email, const std::string& phone) {
-  REQUIRE(rig.call("PUT", "/users/" + id + "/optout-status?channelType=SMS", R"({"optOut": true})")
-              .status == 200);
-  REQUIRE(rig.event({{"id", id},
-                     {"email", email},
-                     {"events", json::array({{{"event", "Opt Out"}, {"channel.type", "MAIL"}}})}})
-              .status == 202);
+  rig.seed_person(id, email);
   REQUIRE(
       rig.event({{"events", json::array({{{"event", "sms.inbound"},
                                           {"properties", {{"from", phone}, {"body", "STOP"}}}}})}})

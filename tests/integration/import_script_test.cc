@@ -94,12 +94,8 @@ ImportWrite lead(const std::string& email, const std::string& field, bool value,
 
 ImportWrite address(const std::string& channel, const std::string& a, bool value, EpochMs ts,
                     const std::string& reason) {
-  ImportWrite w;
+  ImportWrite w = user(a, channel, value, ts);
   w.kind = ImportWrite::Kind::kAddress;
-  w.who = a;
-  w.field = channel;
-  w.value = value;
-  w.ts = ts;
   w.extra = reason;
   return w;
 }
