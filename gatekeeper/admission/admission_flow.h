@@ -137,6 +137,7 @@ class AdmissionFlow {
       // Not reading ahead this time (a backlog is nearly full) still takes the next one.
       if (!ahead && !took && !(may_take && !ingress_empty)) break;
     }
+    caught_up_ = ingress_empty;
     finish_batch(parked);
   }
 
@@ -186,6 +187,7 @@ class AdmissionFlow {
         ++parked;
       }
     }
+    caught_up_ = ingress_empty;
     finish_batch(parked);
   }
 
@@ -252,6 +254,9 @@ class AdmissionFlow {
   }
 
   bool paused() const noexcept { return backlog_.intake_paused(); }
+  // Whether the last take_batch() stopped because the ingress had nothing more (not at the
+  // batch limit or a pause): the loop has caught up with its senders for now.
+  bool caught_up() const noexcept { return caught_up_; }
   std::size_t held() const noexcept { return held_.size(); }
   std::size_t decodes() const noexcept { return step_.decodes(); }
   std::size_t backlog_total() const noexcept { return backlog_.total(); }
@@ -386,6 +391,7 @@ class AdmissionFlow {
   std::vector<Admission> screened_;  // take_in_windows: the screen of slots_[i]
   std::vector<PendingMessage> retry_;
   bool draining_ = false;
+  bool caught_up_ = true;
 };
 
 }  // namespace gk

@@ -74,7 +74,7 @@ void MessagePipeline::run(const std::atomic<bool>& stop) {
     const bool draining = flow_.draining();
     if (reload_pending_.load(std::memory_order_relaxed)) apply_reload();
     store_.ensure_connected(now);
-    store_.probe_if_due(now);
+    store_.probe_if_due(now, flow_.caught_up());
     if (flow_.may_retry_held()) flow_.retry_held();
     flow_.expire_held(now);
 

@@ -45,12 +45,14 @@ void StoreLink::ensure_connected(Clock::time_point now) {
       std::min(backoff_ * 2, std::chrono::milliseconds(config_.on_store_unavailable.retry_max_ms));
 }
 
-void StoreLink::probe_if_due(Clock::time_point now) {
+void StoreLink::probe_if_due(Clock::time_point now, bool loop_caught_up) {
   reader_.tick();
   const auto check_interval = config_.redis.cluster.empty()
                                   ? kStoreCheckInterval
                                   : std::chrono::milliseconds(config_.redis.cluster_refresh_ms);
-  if (!reader_.connected() || now - last_check_ <= check_interval) return;
+  if (!reader_.connected() || !probe_due(now - last_check_, check_interval, loop_caught_up)) {
+    return;
+  }
   last_check_ = now;
   if (!reader_.ping()) on_failure("PING failed");
   publish_stats();

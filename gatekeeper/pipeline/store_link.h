@@ -25,8 +25,9 @@ class StoreLink {
   void ensure_connected(Clock::time_point now);
   // An idle loop would not notice a dead store until the next message: probe it now and then.
   // On a cluster the probe also re-reads the slot map and follows it with the links. Every
-  // call also keeps the reader's email index going.
-  void probe_if_due(Clock::time_point now);
+  // call also keeps the reader's email index going. `loop_caught_up`: the loop's last batch
+  // emptied the ingress (AdmissionFlow::caught_up), see probe_due.
+  void probe_if_due(Clock::time_point now, bool loop_caught_up);
   // Drops the links after a store error; the next ensure_connected() tries again at once.
   void on_failure(const std::string& error);
   void publish_stats();
@@ -40,6 +41,16 @@ class StoreLink {
   std::chrono::milliseconds backoff_;
   Clock::time_point last_check_{};
 };
+
+// Whether the store's probe is due, `since` the last one. The probe is a round trip the
+// message loop waits for: in the middle of a burst, every message still queued behind it
+// would wait too. So once `interval` has passed it waits for a turn in which the loop has
+// caught up with its ingress, but never past a second interval, so that a loop that never
+// catches up still probes.
+constexpr bool probe_due(StoreLink::Clock::duration since, StoreLink::Clock::duration interval,
+                         bool loop_caught_up) noexcept {
+  return since > interval && (loop_caught_up || since > 2 * interval);
+}
 
 // The StatusSource (status_source.h) the loop uses: the reader, with failures reported to the
 // link and counters published per batch. All inline: this sits on the per-message path.

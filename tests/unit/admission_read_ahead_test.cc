@@ -181,3 +181,19 @@ TEST_CASE("admission flow: each malformed message keeps its own detail when read
   CHECK(rig.outlets.exit_of("bad-bu").detail == "header `user.bu` must not contain ':'");
   CHECK(rig.conserved());
 }
+
+TEST_CASE("admission flow: a batch says whether it emptied the ingress",
+          "[pipeline][admission][read-ahead]") {
+  const bool windows = GENERATE(false, true);
+  Config config = windows ? wide_config() : flow_config();
+  config.ingress.batch_size = 4;
+  FlowRig rig(config);
+  for (const auto& id : ids("m", 1, 6)) rig.send(id, "u" + id);
+  // The loop uses this to put off its store probe while messages keep coming.
+  rig.take_batch();
+  CHECK_FALSE(rig.flow.caught_up());  // stopped at the batch limit, two still queued
+  rig.take_batch();
+  CHECK(rig.flow.caught_up());
+  CHECK(rig.outlets.forwarded(kMail).size() == 6);
+  CHECK(rig.conserved());
+}
