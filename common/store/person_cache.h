@@ -9,6 +9,7 @@
 #include <absl/container/inlined_vector.h>
 
 #include "common/rules/optout_record.h"
+#include "common/util/huge_page_allocator.h"
 
 namespace gk {
 
@@ -139,7 +140,8 @@ class PersonCache {
     }
   };
   template <class Key, class Value>
-  using Table = absl::flat_hash_map<Key, Value, Hash, Eq>;
+  using Table =
+      absl::flat_hash_map<Key, Value, Hash, Eq, HugePageAllocator<std::pair<const Key, Value>>>;
 
   template <class Key>
   static Key join(PersonKey key);

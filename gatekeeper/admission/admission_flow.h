@@ -141,11 +141,13 @@ class AdmissionFlow {
     finish_batch(parked);
   }
 
-  // Reads and screens up to kWindow messages (up to the first one decided on its face), asking
-  // the source to start loading what each lookup will probe, then admits them in order, each after
-  // the source was asked to load the slot the next one reads; again until the batch is full or the
-  // ingress empty. Only called when no backlog can fill within the batch, so no intake pause can
-  // fall inside a window.
+  // Reads up to kWindow messages, starting to load each one's header (written by the I/O
+  // thread, on the other core, it is not in this core's cache); then screens them in order, up
+  // to the first one decided on its face, asking the source to start loading what each lookup
+  // will probe; then admits them in order, each after the source was asked to load the slot the
+  // next one reads. Messages read but not screened yet open the next window. Again until the
+  // batch is full or the ingress empty. Only called when no backlog can fill within the batch,
+  // so no intake pause can fall inside a window.
   template <class Receive>
   void take_in_windows(Receive& receive, TimePoint now, StoreAccess access) {
     static constexpr std::size_t kWindow = 16;
@@ -153,12 +155,12 @@ class AdmissionFlow {
     const std::size_t limit = config_.ingress.batch_size;
     std::size_t parked = 0;  // slots_[0, parked) wait for the fetch
     std::size_t taken = 0;
+    std::size_t read = 0;  // slots_[parked, parked + read) are read, not yet screened
     bool ingress_empty = false;
-    while (!ingress_empty && taken < limit) {
+    while (read > 0 || (!ingress_empty && taken < limit)) {
       const std::size_t first = parked;
-      std::size_t end = first;
-      while (end - first < kWindow && taken < limit) {
-        PendingMessage& p = slots_[end];
+      while (read < kWindow && !ingress_empty && taken < limit) {
+        PendingMessage& p = slots_[first + read];
         p.frames.clear();
         p.screened_in = 0;
         if (!receive(p.frames)) {
@@ -166,14 +168,21 @@ class AdmissionFlow {
           break;
         }
         ++taken;
+        ++read;
         stats_.received.add();
         p.received = now;
+        prefetch_header(p);
+      }
+      std::size_t end = first;
+      while (end < first + read) {
+        PendingMessage& p = slots_[end];
         screened_[end] = step_.screen(p);
         // A message decided on its face ends the window: its decision's detail may be text
         // the decoder keeps only until the next screen.
         if (!needs_fetch(end++)) break;
         if (prefetch) source_.prefetch_probe(person_of(p));
       }
+      const std::size_t read_end = first + read;
       if (prefetch && first < end && needs_fetch(first)) source_.prefetch(person_of(slots_[first]));
       for (std::size_t i = first; i < end; ++i) {
         if (prefetch && i + 1 < end && needs_fetch(i + 1)) {
@@ -186,9 +195,21 @@ class AdmissionFlow {
         if (i != parked) std::swap(slots_[i], slots_[parked]);
         ++parked;
       }
+      // The read-ahead follows the parked ones, in order.
+      read = read_end - end;
+      for (std::size_t k = 0; k < read; ++k) {
+        if (parked + k != end + k) std::swap(slots_[parked + k], slots_[end + k]);
+      }
     }
     caught_up_ = ingress_empty;
     finish_batch(parked);
+  }
+
+  static void prefetch_header(const PendingMessage& p) noexcept {
+    if (p.frames.empty()) return;
+    const char* data = static_cast<const char*>(p.frames.front().data());
+    const std::size_t size = std::min<std::size_t>(p.frames.front().size(), 512);
+    for (std::size_t at = 0; at < size; at += 64) __builtin_prefetch(data + at);
   }
 
   // Decides the batch's parked messages (slots_[0, parked)) after the one fetch.

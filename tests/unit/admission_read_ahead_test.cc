@@ -197,3 +197,32 @@ TEST_CASE("admission flow: a batch says whether it emptied the ingress",
   CHECK(rig.outlets.forwarded(kMail).size() == 6);
   CHECK(rig.conserved());
 }
+
+TEST_CASE("admission flow: messages read past a window's end open the next window, in order",
+          "[pipeline][admission][read-ahead]") {
+  // A window reads its messages first and ends at the first one decided on its face; the rest
+  // it read wait for the next window, and the batch limit still counts every message read.
+  Config config = wide_config();
+  config.ingress.batch_size = 10;
+  FlowRig rig(config);
+  rig.store.cache("hit");
+  rig.send("m1", "hit");
+  rig.send("m2", "u2", "NO_SUCH_CHANNEL");
+  rig.send("m3", "u3", "NO_SUCH_CHANNEL");
+  rig.send("m4", "miss4");
+  rig.send("m5", "u5", "NO_SUCH_CHANNEL");
+  for (const auto& id : ids("m", 6, 12)) rig.send(id, id == "m9" ? "miss9" : "hit");
+  rig.take_batch();
+  CHECK_FALSE(rig.flow.caught_up());
+  CHECK(rig.flow.decodes() == 10);
+  CHECK(rig.store.fetches() == 1);
+  // Hits and rejections leave as they are read; the misses after the batch's one fetch.
+  CHECK(rig.outlets.payloads() ==
+        Strings{"m1", "m2", "m3", "m5", "m6", "m7", "m8", "m10", "m4", "m9"});
+  rig.take_batch();
+  CHECK(rig.flow.caught_up());
+  CHECK(rig.flow.decodes() == 12);
+  CHECK(rig.outlets.exit_of("m5").decision.reason == Reason::kUnknownChannel);
+  CHECK(rig.outlets.forwarded(kMail).size() == 9);
+  CHECK(rig.conserved());
+}
