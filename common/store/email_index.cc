@@ -3,7 +3,6 @@
 #include <utility>
 
 #include "common/store/tracking_link.h"
-#include "common/util/string_hash.h"
 
 namespace gk {
 
@@ -14,12 +13,12 @@ EmailIndex::~EmailIndex() {
   stop_scan();
 }
 
-std::uint64_t EmailIndex::hash(std::string_view bu, std::string_view email) noexcept {
-  return string_pair_hash(bu, email);
+std::uint64_t EmailIndex::hash(PersonKey email) noexcept {
+  return email.hash != 0 ? email.hash : person_key_hash(email.bu, email.id);
 }
 
 void EmailIndex::note(std::string_view bu, std::string_view email) {
-  emails_.insert(hash(bu, email));
+  emails_.insert(hash({bu, email}));
 }
 
 void EmailIndex::reset() {
@@ -95,7 +94,7 @@ bool EmailIndex::scan_node(const std::string& node, std::vector<std::uint64_t>& 
             // A business unit holds no ':', so the first one ends it.
             const std::size_t colon = key.find(':');
             if (colon == std::string_view::npos) continue;
-            found.push_back(hash(key.substr(0, colon), key.substr(colon + 1)));
+            found.push_back(hash({key.substr(0, colon), key.substr(colon + 1)}));
           }
         },
         &stop_);

@@ -13,6 +13,7 @@
 
 #include "common/config/config.h"
 #include "common/store/key_schema.h"
+#include "common/store/person_key.h"
 
 namespace gk {
 
@@ -39,12 +40,11 @@ class EmailIndex {
   // `email` normalised, as the keys spell it.
   void note(std::string_view bu, std::string_view email);
   // False only when the index is ready and knows neither a lead record nor a link for it.
-  bool may_have(std::string_view bu, std::string_view email) const noexcept {
-    return !ready_ || emails_.contains(hash(bu, email));
-  }
-  // Starts loading what may_have(bu, email) will read.
-  void prefetch(std::string_view bu, std::string_view email) const noexcept {
-    if (ready_) emails_.prefetch(hash(bu, email));
+  // `email`: the business unit and the normalised address.
+  bool may_have(PersonKey email) const noexcept { return !ready_ || emails_.contains(hash(email)); }
+  // Starts loading what may_have(email) will read.
+  void prefetch(PersonKey email) const noexcept {
+    if (ready_) emails_.prefetch(hash(email));
   }
   bool ready() const noexcept { return ready_; }
   void set_ready() noexcept { ready_ = true; }
@@ -60,7 +60,7 @@ class EmailIndex {
 
  private:
   // The hash a (business unit, email) pair is kept by; collisions only cost a read.
-  static std::uint64_t hash(std::string_view bu, std::string_view email) noexcept;
+  static std::uint64_t hash(PersonKey email) noexcept;
   // The scan thread's work; its findings, or the error, go to the shared fields below.
   void scan(const std::vector<std::string>& primaries);
   bool scan_node(const std::string& node, std::vector<std::uint64_t>& found, std::string& error);

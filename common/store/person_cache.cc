@@ -3,8 +3,6 @@
 #include <type_traits>
 #include <utility>
 
-#include "common/util/string_hash.h"
-
 namespace gk {
 
 template <class Key>
@@ -18,7 +16,7 @@ Key PersonCache::join(PersonKey key) {
 }
 
 std::size_t PersonCache::Hash::operator()(PersonKey key) const noexcept {
-  return string_pair_hash(key.bu, key.id);
+  return key.hash != 0 ? key.hash : person_key_hash(key.bu, key.id);
 }
 
 const OptOutRecord* PersonCache::find_user(PersonKey key) const noexcept {

@@ -9,16 +9,10 @@
 #include <absl/container/inlined_vector.h>
 
 #include "common/rules/optout_record.h"
+#include "common/store/person_key.h"
 #include "common/util/huge_page_allocator.h"
 
 namespace gk {
-
-// Names one person's record without building its Redis key: the business unit and either the
-// external id (as written) or the email (normalised: trimmed and lower-cased).
-struct PersonKey {
-  std::string_view bu;
-  std::string_view id;
-};
 
 // What is known of one email: its lead record (gk:l:) and its link to a user (gk:id:), each
 // on its own, since Redis invalidates the two keys separately.

@@ -44,36 +44,39 @@ std::string_view StatusReader::normalized_email(const PersonRef& person, std::st
   return buffer;
 }
 
+PersonKey StatusReader::email_key(const PersonRef& person, std::string& buffer) {
+  const std::string_view email = normalized_email(person, buffer);
+  return {person.bu, email, person.email_normalized ? person.email_hash : 0};
+}
+
 void StatusReader::prefetch(const PersonRef& person) {
-  if (!person.user_id.empty()) cache_.prefetch_user({person.bu, person.user_id});
+  if (!person.user_id.empty()) cache_.prefetch_user(user_key(person));
   if (!person.email.empty()) {
-    const std::string_view email = normalized_email(person, prefetch_email_);
-    if (!email_has_no_records(person.bu, email)) {
-      cache_.prefetch_email({person.bu, email});
-    }
+    const PersonKey email = email_key(person, prefetch_email_);
+    if (!email_has_no_records(email)) cache_.prefetch_email(email);
   }
 }
 
 void StatusReader::prefetch_probe(const PersonRef& person) {
-  if (!person.user_id.empty()) cache_.prefetch_user_probe({person.bu, person.user_id});
+  if (!person.user_id.empty()) cache_.prefetch_user_probe(user_key(person));
   if (!person.email.empty()) {
-    const std::string_view email = normalized_email(person, prefetch_email_);
-    email_index_.prefetch(person.bu, email);
-    cache_.prefetch_email_probe({person.bu, email});
+    const PersonKey email = email_key(person, prefetch_email_);
+    email_index_.prefetch(email);
+    cache_.prefetch_email_probe(email);
   }
 }
 
 bool StatusReader::resolve(const PersonRef& person, OptOutRecord& out) {
   out = OptOutRecord{};
   if (!person.user_id.empty()) {
-    const OptOutRecord* user = find_user({person.bu, person.user_id});
+    const OptOutRecord* user = find_user(user_key(person));
     if (user == nullptr) return ++stats_.misses, false;
     out |= *user;
   }
   if (!person.email.empty()) {
-    const PersonKey email{person.bu, normalized_email(person, email_)};
+    const PersonKey email = email_key(person, email_);
     // Most emails have neither a lead record nor a link: nothing more to look at.
-    if (email_has_no_records(email.bu, email.id)) return ++stats_.hits, true;
+    if (email_has_no_records(email)) return ++stats_.hits, true;
     // One probe per table for both parts: the entry holds the lead record and the link.
     const OptOutRecord* lead = nullptr;
     const std::string* link = nullptr;
@@ -121,7 +124,7 @@ void StatusReader::want(const PersonRef& person) {
   if (!person.user_id.empty()) want_part(Part::kUser, person.bu, person.user_id);
   if (!person.email.empty()) {
     const std::string_view email = normalized_email(person, want_email_);
-    if (email_has_no_records(person.bu, email)) return;
+    if (email_has_no_records({person.bu, email})) return;
     want_part(Part::kLead, person.bu, email);
     if (const std::string* link = find_link({person.bu, email})) {
       if (!link->empty()) want_part(Part::kUser, person.bu, *link);

@@ -31,6 +31,11 @@ struct PersonRef {
   // `email` is already trimmed and lower-cased (the message loop normalises it once per
   // message, not once per lookup).
   bool email_normalized = false;
+  // person_key_hash of (bu, user_id) and of (bu, normalised email) when the caller has them
+  // (0: not computed): a message is looked at up to three times (two prefetches, then the
+  // lookup), and its names are hashed once.
+  std::size_t user_hash = 0;
+  std::size_t email_hash = 0;
 };
 
 // Reads people's statuses from Redis for the message loop, through a cache that Redis keeps
@@ -149,8 +154,8 @@ class StatusReader {
   // Makes the email index ready once every link has answered the PING tick() sent.
   void index_ready_if_answered() noexcept;
   // Whether `email` (normalised) is known to have neither a lead record nor a link.
-  bool email_has_no_records(std::string_view bu, std::string_view email) const noexcept {
-    return !email_index_.may_have(bu, email);
+  bool email_has_no_records(PersonKey email) const noexcept {
+    return !email_index_.may_have(email);
   }
   // Forgets what an invalidated Redis key held; keys outside the layout are ignored.
   void invalidate(std::string_view key) noexcept;
@@ -181,6 +186,11 @@ class StatusReader {
   // The normalised email of `person`: person.email itself when it already is, else a copy
   // normalised into `buffer`.
   static std::string_view normalized_email(const PersonRef& person, std::string& buffer);
+  static PersonKey user_key(const PersonRef& person) noexcept {
+    return {person.bu, person.user_id, person.user_hash};
+  }
+  // The email's key; its hash is the caller's only when the caller normalised the email.
+  static PersonKey email_key(const PersonRef& person, std::string& buffer);
   std::string email_;  // normalisation buffers (reused) for resolve, prefetch and want
   std::string prefetch_email_;
   std::string want_email_;

@@ -58,6 +58,8 @@ Admission AdmissionStep::screen(PendingMessage& p) {
   }
   p.email.clear();
   append_normalized_email(p.email, h.email);
+  p.user_hash = h.user_id.empty() ? 0 : person_key_hash(h.bu, h.user_id);
+  p.email_hash = p.email.empty() ? 0 : person_key_hash(h.bu, p.email);
   p.channel = *channel;
   p.screened_in = generation_;
   a.kind = Admission::Kind::kNeedsFetch;

@@ -29,7 +29,7 @@ struct Admission {
 
 // Who a screened message is for.
 inline PersonRef person_of(const PendingMessage& p) noexcept {
-  return {p.header.bu, p.header.user_id, p.email, true};
+  return {p.header.bu, p.header.user_id, p.email, true, p.user_hash, p.email_hash};
 }
 
 // How the status source may be asked for a message.

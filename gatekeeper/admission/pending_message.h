@@ -28,6 +28,9 @@ struct PendingMessage {
   std::uint64_t screened_in = 0;
   MessageHeader header;
   std::string email;  // header.email trimmed and lower-cased, as every lookup needs it
+  // person_key_hash of (bu, user_id) and of (bu, email), for every lookup of this message.
+  std::size_t user_hash = 0;
+  std::size_t email_hash = 0;
   DecisionInput input;
   std::size_t channel = 0;
 };

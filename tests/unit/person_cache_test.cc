@@ -115,6 +115,27 @@ TEST_CASE("cache: users and emails are found by their parts", "[cache]") {
   }
 }
 
+TEST_CASE("cache: a key that brings its hash finds what its parts find", "[cache]") {
+  // The message loop hashes each name once and hands the hash to every probe of that message.
+  PersonCache cache(10);
+  cache.put_user({"eu", "u-1"}, opted_out_of_all());
+  cache.put_lead({"eu", "a@b.c"}, opted_out_of_all());
+  const gk::PersonKey user{"eu", "u-1", gk::person_key_hash("eu", "u-1")};
+  const gk::PersonKey email{"eu", "a@b.c", gk::person_key_hash("eu", "a@b.c")};
+  REQUIRE(cache.find_user(user) != nullptr);
+  CHECK(cache.find_user(user) == cache.find_user({"eu", "u-1"}));
+  REQUIRE(cache.find_email(email) != nullptr);
+  CHECK(cache.find_email(email) == cache.find_email({"eu", "a@b.c"}));
+  // The hash is trusted, not checked: a wrong one finds nothing (so the caller reads Redis
+  // again), never another person's entry.
+  const gk::PersonKey wrong{"eu", "u-1", gk::person_key_hash("eu", "u-2")};
+  CHECK(cache.find_user(wrong) == nullptr);
+  cache.put_user({"eu", "u-2"}, OptOutRecord{});
+  const gk::PersonKey u2{"eu", "u-2", gk::person_key_hash("eu", "u-2")};
+  REQUIRE(cache.find_user(u2) != nullptr);
+  CHECK_FALSE(cache.find_user(u2)->all);
+}
+
 TEST_CASE("cache: an absent record is cached as an empty entry", "[cache]") {
   // Most people never opt out; remembering "no such key" is what saves the round trip.
   PersonCache cache(10);
