@@ -14,7 +14,7 @@ EmailIndex::~EmailIndex() {
 }
 
 std::uint64_t EmailIndex::hash(PersonKey email) noexcept {
-  return email.hash != 0 ? email.hash : person_key_hash(email.bu, email.id);
+  return hash_of(email);
 }
 
 void EmailIndex::note(std::string_view bu, std::string_view email) {

@@ -16,7 +16,7 @@ Key PersonCache::join(PersonKey key) {
 }
 
 std::size_t PersonCache::Hash::operator()(PersonKey key) const noexcept {
-  return key.hash != 0 ? key.hash : person_key_hash(key.bu, key.id);
+  return hash_of(key);
 }
 
 const OptOutRecord* PersonCache::find_user(PersonKey key) const noexcept {

@@ -22,4 +22,9 @@ inline std::size_t person_key_hash(std::string_view bu, std::string_view id) noe
   return string_pair_hash(bu, id);
 }
 
+// The key's hash: the one it brings, else computed from its parts.
+inline std::size_t hash_of(PersonKey key) noexcept {
+  return key.hash != 0 ? key.hash : person_key_hash(key.bu, key.id);
+}
+
 }  // namespace gk
